@@ -1,0 +1,62 @@
+# cnnlab: the two commands a learner needs are `make lab` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Quiet TensorFlow start-up, faster CPU kernels; set before TensorFlow starts.
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export TF_ENABLE_ONEDNN_OPTS ?= 1
+export PYTHONHASHSEED ?= 0
+
+.PHONY: help setup lab test test-unit test-notebooks notebooks bench lock clean
+
+help:
+	@echo "make lab        set everything up and open the course in JupyterLab"
+	@echo "make test       set everything up and run every test (fast mode)"
+	@echo "make notebooks  re-run every lesson in full mode and store its outputs"
+	@echo "make bench      run the benchmarks in benchmarks/"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@$(PY) -c 'import sys; assert sys.version_info[:2] in ((3, 11), (3, 12)), "cnnlab needs Python 3.11 or 3.12, found " + sys.version.split()[0]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks
+
+# Unit tests and every notebook (nbval) in fast mode, on both cores.
+test: $(STAMP)
+	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope --nbval \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600 tests notebooks
+
+test-unit: $(STAMP)
+	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 tests
+
+test-notebooks: $(STAMP)
+	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope --nbval \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600 notebooks
+
+# Maintainers: re-execute every lesson in full mode and store the outputs.
+notebooks: $(STAMP)
+	CNNLAB_FAST=0 $(PY) -m cnnlab.execute notebooks/*.ipynb
+
+bench: $(STAMP)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Maintainers: refresh requirements.lock from a fresh resolve of pyproject.toml.
+lock:
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet ".[test]"
+	{ echo "# Exact versions of every package the course installs (make lab / make test)."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  build/lock-venv/bin/pip freeze --exclude-editable | grep -v '^cnnlab' | sed -E \
+	    's/^tensorflow[-_]cpu==(.*)$$/tensorflow-cpu==\1 ; sys_platform == "linux" and platform_machine == "x86_64"\ntensorflow==\1 ; sys_platform != "linux" or platform_machine != "x86_64"/'; \
+	} > requirements.lock
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

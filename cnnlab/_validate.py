@@ -1,0 +1,108 @@
+"""Input checks shared by the public functions of :mod:`cnnlab`.
+
+Every public function validates its arguments up front with these helpers, so
+that a learner who passes something odd gets a ``ValueError`` or ``TypeError``
+naming the argument, what was expected and what was given, instead of a numpy
+broadcasting traceback from deep inside a loop.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def describe(value) -> str:
+    """Return a short, readable description of ``value`` for error messages."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (list, tuple)) and len(value) > 8:
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def as_array(value, name: str, ndims=None, *, finite: bool = True) -> np.ndarray:
+    """Convert ``value`` to a floating-point array and check it.
+
+    Parameters
+    ----------
+    value : array_like
+        Numbers (ints, floats or bools); strings and objects are refused.
+    name : str
+        The argument name used in error messages.
+    ndims : int or tuple of int, optional
+        Allowed numbers of dimensions.
+    finite : bool
+        Refuse NaN and infinity.
+
+    Returns
+    -------
+    ndarray
+        ``float64`` unless the input was ``float32`` (kept as is).
+    """
+    if value is None:
+        raise TypeError(f"`{name}` must be an array of numbers, got None")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(
+            f"`{name}` must be a rectangular array of numbers; could not convert "
+            f"{describe(value)}: {exc}"
+        ) from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or arr.dtype == bool
+    ):
+        raise TypeError(
+            f"`{name}` must hold numbers, got dtype {arr.dtype} ({describe(value)})"
+        )
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"`{name}` must hold real numbers, got complex dtype {arr.dtype}")
+    if ndims is not None:
+        allowed = (ndims,) if isinstance(ndims, int) else tuple(ndims)
+        if arr.ndim not in allowed:
+            want = " or ".join(str(n) for n in allowed)
+            raise ValueError(
+                f"`{name}` must have {want} dimensions, got {arr.ndim} (shape {arr.shape})"
+            )
+    if arr.dtype != np.float32:
+        arr = arr.astype(np.float64)
+    if finite and arr.size and not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ValueError(
+            f"`{name}` must hold finite numbers, got {bad} NaN or infinite value(s)"
+        )
+    return arr
+
+
+def check_int(value, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an int, refusing floats, bools and values below ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer, got {describe(value)}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be at least {minimum}, got {value}")
+    return value
+
+
+def check_pair(value, name: str, *, minimum: int | None = None) -> tuple[int, int]:
+    """Accept an int or a pair of ints; return a pair."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(
+                f"`{name}` must be an int or a pair of ints, got {describe(value)}"
+            )
+        return (check_int(value[0], name, minimum=minimum),
+                check_int(value[1], name, minimum=minimum))
+    v = check_int(value, name, minimum=minimum)
+    return (v, v)
+
+
+def check_choice(value, name: str, choices) -> str:
+    """Check that ``value`` is one of the strings in ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{name}` must be one of {options}, got {describe(value)}")
+    return value

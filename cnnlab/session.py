@@ -1,0 +1,63 @@
+"""One call at the top of every lesson: quiet, seeded, reproducible.
+
+``cnnlab.setup()`` makes a lesson print the same thing on every run: it seeds
+every random number generator, keeps TensorFlow's start-up chatter off the
+page and fixes numpy's print format. ``cnnlab.fast_mode()`` tells a lesson to
+shrink its training (the test suite sets ``CNNLAB_FAST=1``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sys
+import warnings
+
+import numpy as np
+
+FAST_ENV = "CNNLAB_FAST"
+
+
+def fast_mode() -> bool:
+    """Return True when ``CNNLAB_FAST`` is set to 1/true/yes (the test suite's mode).
+
+    Lessons use it to train on less data for fewer epochs; learners run the
+    full lesson, which is what the stored outputs and benchmarks show.
+    """
+    return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def setup(seed: int = 0, *, keras: bool = False) -> None:
+    """Prepare a lesson: seeds, quiet logs, stable printing.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for Python's ``random``, numpy and (with ``keras=True``) Keras/TensorFlow.
+    keras : bool
+        Also import Keras, seed it and make TensorFlow's ops deterministic.
+        Takes a few seconds the first time (TensorFlow starts up).
+    """
+    from ._validate import check_int
+
+    seed = check_int(seed, "seed", minimum=0)
+    if "tensorflow" not in sys.modules:
+        # Only effective before TensorFlow starts.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    os.environ.setdefault("PYTHONHASHSEED", str(seed))
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*Protobuf gencode version.*")
+    np.set_printoptions(precision=4, suppress=True, linewidth=100)
+    random.seed(seed)
+    np.random.seed(seed)
+    if keras:
+        import keras as _keras
+        import tensorflow as tf
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        tf.get_logger().setLevel(logging.ERROR)
+        _keras.utils.set_random_seed(seed)
+        tf.config.experimental.enable_op_determinism()
