@@ -8,6 +8,7 @@ shrink its training (the test suite sets ``CNNLAB_FAST=1``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -26,6 +27,26 @@ def fast_mode() -> bool:
     full lesson, which is what the stored outputs and benchmarks show.
     """
     return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send file descriptor 2 to /dev/null for a moment.
+
+    TensorFlow's C++ start-up lines (with a timestamp and a process id) are
+    written straight to the descriptor, past ``TF_CPP_MIN_LOG_LEVEL``, and
+    would make a lesson's stored output differ on every run.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
 
 
 def setup(seed: int = 0, *, keras: bool = False) -> None:
@@ -54,8 +75,9 @@ def setup(seed: int = 0, *, keras: bool = False) -> None:
     random.seed(seed)
     np.random.seed(seed)
     if keras:
-        import keras as _keras
-        import tensorflow as tf
+        with _native_stderr_silenced():
+            import keras as _keras
+            import tensorflow as tf
 
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
         tf.get_logger().setLevel(logging.ERROR)

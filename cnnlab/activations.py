@@ -1,0 +1,88 @@
+"""Activation functions in numpy (lessons 06 and 07).
+
+Each one is applied cell by cell (``softmax`` along one axis) and keeps the
+shape of its input: float32 in, float32 out; anything else comes back as
+float64. They match ``keras.activations`` and are also available from
+:mod:`cnnlab.kernels`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ._validate import as_array, check_int, describe
+
+__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax"]
+
+
+def relu(x):
+    """Rectified linear unit: ``max(x, 0)``.
+
+    Parameters
+    ----------
+    x : array_like, any shape
+
+    Returns
+    -------
+    ndarray, same shape
+    """
+    x = as_array(x, "x")
+    return np.maximum(x, 0)
+
+
+def leaky_relu(x, alpha=0.2):
+    """``x`` where positive, ``alpha * x`` elsewhere.
+
+    ``alpha`` is Keras 3's ``negative_slope`` (default 0.2).
+    """
+    x = as_array(x, "x")
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not math.isfinite(alpha):
+        raise TypeError(f"`alpha` must be a finite number, got {describe(alpha)}")
+    if alpha < 0:
+        raise ValueError(f"`alpha` must be at least 0, got {alpha}")
+    return np.where(x >= 0, x, x * x.dtype.type(alpha))
+
+
+def sigmoid(x):
+    """Logistic function ``1 / (1 + exp(-x))``, squashing into (0, 1).
+
+    Computed without overflow for large ``|x|``.
+    """
+    x = as_array(x, "x")
+    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def tanh(x):
+    """Hyperbolic tangent, squashing into (-1, 1)."""
+    return np.tanh(as_array(x, "x"))
+
+
+def softmax(x, axis=-1):
+    """Turn scores into probabilities that sum to 1 along ``axis``.
+
+    Parameters
+    ----------
+    x : array_like, at least 1 dimension
+    axis : int
+        The axis holding the classes (the last one by default).
+
+    Returns
+    -------
+    ndarray, same shape
+        ``exp(x) / sum(exp(x))`` along ``axis``, computed after subtracting the
+        maximum so that large scores do not overflow.
+    """
+    x = as_array(x, "x")
+    axis = check_int(axis, "axis")
+    if x.ndim == 0:
+        raise ValueError("`x` must have at least 1 dimension for softmax, got a single number")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(
+            f"`axis` must be between {-x.ndim} and {x.ndim - 1} for `x` of shape {x.shape}, got {axis}"
+        )
+    e = np.exp(x - x.max(axis=axis, keepdims=True))  # largest score becomes exp(0) = 1
+    return e / e.sum(axis=axis, keepdims=True)

@@ -1,0 +1,139 @@
+"""Pooling written out in numpy (lesson 05).
+
+A pooling layer slides a window over every feature map, like a convolution
+with no weights, and keeps one number per window: the largest (max pooling),
+the mean (average pooling) or the total (sum pooling). Channels are pooled
+separately, so the number of maps does not change.
+
+Padding follows Keras: ``"valid"`` keeps only whole windows; ``"same"`` gives
+``ceil(n / stride)`` outputs per axis, and the padded cells never win a max
+and are not counted in an average. Output sizes come from
+:mod:`cnnlab.shapes`. The functions are also available from
+:mod:`cnnlab.kernels`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from . import shapes
+from ._validate import as_array, check_pair
+
+__all__ = ["max_pool2d", "avg_pool2d", "sum_pool2d", "global_avg_pool2d"]
+
+
+def max_pool2d(x, pool_size=2, stride=None, padding="valid"):
+    """Largest value of every window.
+
+    Parameters
+    ----------
+    x : (H, W) or (N, H, W, C) array_like
+        One feature map, or a batch of ``C`` maps per example.
+    pool_size : int or (int, int)
+        Window size (rows, columns).
+    stride : int or (int, int), optional
+        Step between windows; defaults to ``pool_size`` (windows do not overlap).
+    padding : {"valid", "same"}
+        Keras's rule; see the module docstring.
+
+    Returns
+    -------
+    (H_out, W_out) or (N, H_out, W_out, C) ndarray
+        ``H_out = floor((H - pool_h) / stride_h) + 1`` for ``"valid"``,
+        ``ceil(H / stride_h)`` for ``"same"``.
+
+    Examples
+    --------
+    >>> max_pool2d([[1, 2, 0, 0], [3, 4, 0, 1], [0, 0, 5, 0], [0, 0, 0, 0]])
+    array([[4., 1.],
+           [0., 5.]])
+    """
+    pool = _prepare(x, pool_size, stride, padding)
+    padded = _pad(pool, pool.x, -np.inf)  # padded cells never win
+    return _finish(_windows(pool, padded).max(axis=(4, 5)), pool)
+
+
+def sum_pool2d(x, pool_size=2, stride=None, padding="valid"):
+    """Total of every window (padded cells add nothing).
+
+    Same parameters and shapes as :func:`max_pool2d`.
+    """
+    pool = _prepare(x, pool_size, stride, padding)
+    return _finish(_window_sums(pool, pool.x), pool)
+
+
+def avg_pool2d(x, pool_size=2, stride=None, padding="valid"):
+    """Mean of every window, counting only the cells inside the input.
+
+    Same parameters and shapes as :func:`max_pool2d`.
+    """
+    pool = _prepare(x, pool_size, stride, padding)
+    sums = _window_sums(pool, pool.x)  # (N, H_out, W_out, C)
+    ones = np.ones((1, *pool.x.shape[1:3], 1), dtype=pool.x.dtype)  # (1, H, W, 1)
+    counts = _window_sums(pool, ones)  # (1, H_out, W_out, 1): real cells per window
+    return _finish(sums / counts, pool)
+
+
+def global_avg_pool2d(x):
+    """Mean of every whole feature map: one number per map.
+
+    Parameters
+    ----------
+    x : (H, W) or (N, H, W, C) array_like
+
+    Returns
+    -------
+    float or (N, C) ndarray
+        The mean of the single map, or of every map of every example (like
+        ``keras.layers.GlobalAveragePooling2D``).
+    """
+    x = as_array(x, "x", ndims=(2, 4))
+    if 0 in (x.shape if x.ndim == 2 else x.shape[1:3]):
+        raise ValueError(f"`x` must not be empty, got shape {x.shape}")
+    return x.mean(axis=(-3, -2)) if x.ndim == 4 else x.mean()  # (N, C) or scalar
+
+
+class _Pool:
+    """Checked pooling arguments, in batch form ``(N, H, W, C)``."""
+
+    def __init__(self, x, pool_size, stride, padding):
+        self.single = x.ndim == 2
+        self.x = x[None, :, :, None] if self.single else x  # (N, H, W, C)
+        self.size = pool_size
+        self.stride = stride
+        plans = [shapes._pool_plan(n, p, s, padding)
+                 for n, p, s in zip(self.x.shape[1:3], pool_size, stride)]
+        self.pads = tuple(plan[:2] for plan in plans)  # ((top, bottom), (left, right))
+        self.out_size = tuple(plan[2] for plan in plans)  # (H_out, W_out)
+
+
+def _prepare(x, pool_size, stride, padding) -> _Pool:
+    x = as_array(x, "x", ndims=(2, 4))
+    if 0 in (x.shape if x.ndim == 2 else x.shape[1:]):
+        raise ValueError(f"`x` must not be empty, got shape {x.shape}")
+    pool_size = check_pair(pool_size, "pool_size", minimum=1)
+    stride = pool_size if stride is None else check_pair(stride, "stride", minimum=1)
+    return _Pool(x, pool_size, stride, padding)
+
+
+def _pad(pool, a, value):
+    """``a`` (N, H, W, C) surrounded by ``value`` as the padding requires."""
+    if pool.pads == ((0, 0), (0, 0)):
+        return a
+    return np.pad(a, ((0, 0), *pool.pads, (0, 0)), constant_values=value)
+
+
+def _windows(pool, padded):
+    """View of the windows the stride visits: (N, H_out, W_out, C, PH, PW)."""
+    (sh, sw), (h_out, w_out) = pool.stride, pool.out_size
+    windows = sliding_window_view(padded, pool.size, axis=(1, 2))  # (N, ..., C, PH, PW)
+    return windows[:, :(h_out - 1) * sh + 1:sh, :(w_out - 1) * sw + 1:sw]
+
+
+def _window_sums(pool, a):
+    return _windows(pool, _pad(pool, a, 0)).sum(axis=(4, 5))  # (N, H_out, W_out, C)
+
+
+def _finish(out, pool):
+    return out[0, :, :, 0] if pool.single else out
