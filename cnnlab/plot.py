@@ -340,9 +340,12 @@ def plot_conv1d_steps(x, kernel, bias=0.0, *, fmt="{:.3g}"):
     prod_x0 = n + 1.5
     out_x0 = prod_x0 + k + (3.2 if bias else 1.8)
     right = out_x0 + n_out
-    fig = plt.figure(figsize=(0.42 * (right + 3), 0.95 * n_out + 0.4))
+    height = 0.95 * n_out + 0.6
+    fig = plt.figure(figsize=(0.42 * (right + 3), height))
     axes = fig.subplots(n_out, 1, squeeze=False)[:, 0]
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01, hspace=0.05)
+    # every row has the same limits, so the columns line up; the headers
+    # above the first row sit in the top margin
+    fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.45 / height, bottom=0.01, hspace=0.05)
     for i, ax in enumerate(axes):
         window = x[i:i + k]                                      # (K,)
         products = window * kernel                               # (K,)
@@ -376,9 +379,10 @@ def plot_conv1d_steps(x, kernel, bias=0.0, *, fmt="{:.3g}"):
         if i == 0:
             for x0, width, name in ((0, n, "input x"), (prod_x0, k, "window × kernel"),
                                     (out_x0, n_out, "output y")):
-                ax.text(x0 + width / 2, 1.35, name, ha="center", va="bottom", fontsize=10)
+                ax.text(x0 + width / 2, 1.3, name, ha="center", va="bottom", fontsize=10,
+                        clip_on=False)
         ax.set_xlim(-3.4, right + 0.2)
-        ax.set_ylim(-0.6, 1.85 if i == 0 else 1.15)
+        ax.set_ylim(-0.6, 1.15)
         ax.set_aspect("equal")
         ax.axis("off")
     return fig
