@@ -4,12 +4,13 @@ VENV ?= .venv
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEACHER := $(VENV)/.teacher
 # Quiet TensorFlow start-up, faster CPU kernels; set before TensorFlow starts.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export TF_ENABLE_ONEDNN_OPTS ?= 1
 export PYTHONHASHSEED ?= 0
 
-.PHONY: help setup lab test test-unit test-notebooks notebooks bench lock clean
+.PHONY: help setup lab test test-unit test-notebooks notebooks bench lock clean assignments grade
 
 help:
 	@echo "make lab        set everything up and open the course in JupyterLab"
@@ -30,7 +31,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Unit tests and every notebook (nbval) in fast mode, on both cores.
-test: $(STAMP)
+test: $(STAMP) $(TEACHER)
 	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope --nbval \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600 tests notebooks
 
@@ -45,6 +46,19 @@ test-notebooks: $(STAMP)
 notebooks: $(STAMP)
 	CNNLAB_FAST=0 $(PY) -m cnnlab.execute notebooks/*.ipynb
 
+# Every lesson run in JupyterLab in headless Chromium (Debian's), widgets used
+# as a learner uses them. Installs chromium with apt-get when missing (root or sudo).
+BROWSER_STAMP := $(VENV)/.installed-browser
+.PHONY: test-browser
+
+test-browser: $(STAMP) $(BROWSER_STAMP)
+	bash tests/browser/install_chromium.sh
+	CNNLAB_BROWSER=1 CNNLAB_FAST=1 timeout -k 30 1200 $(PY) -m pytest -p no:cacheprovider -v --durations=5 tests/browser
+
+$(BROWSER_STAMP): requirements-browser.lock requirements.lock $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-browser.lock -c requirements.lock
+	@touch $(BROWSER_STAMP)
+
 bench: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
@@ -57,6 +71,26 @@ lock:
 	  build/lock-venv/bin/pip freeze --exclude-editable | grep -v '^cnnlab' | sed -E \
 	    's/^tensorflow[-_]cpu==(.*)$$/tensorflow-cpu==\1 ; sys_platform == "linux" and platform_machine == "x86_64"\ntensorflow==\1 ; sys_platform != "linux" or platform_machine != "x86_64"/'; \
 	} > requirements.lock
+
+# Teachers: nbgrader (requirements-teacher.lock) on top of the course's packages.
+# Its JupyterLab menus stay off in the course's own JupyterLab (make lab).
+$(TEACHER): $(STAMP) requirements-teacher.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-teacher.lock -c requirements.lock
+	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1
+	$(VENV)/bin/jupyter server extension disable --sys-prefix nbgrader.server_extensions.formgrader \
+	  nbgrader.server_extensions.assignment_list nbgrader.server_extensions.course_list \
+	  nbgrader.server_extensions.validate_assignment >/dev/null 2>&1
+	@touch $(TEACHER)
+
+# Teachers: build/assignments as an nbgrader course folder (student versions in release/).
+# Options: LESSONS="01 02" (default all), VALIDATE=1 (run both versions), TIMEOUT=seconds per cell.
+assignments: $(TEACHER)
+	$(PY) -m cnnlab.assignments build $(LESSONS) $(if $(VALIDATE),--validate) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+
+# Teachers: autograde SUBMISSIONS=folder laid out as folder/<student>/<lesson>/<lesson>.ipynb;
+# writes build/assignments/grades.csv and feedback/.
+grade: $(TEACHER)
+	$(PY) -m cnnlab.assignments grade "$(SUBMISSIONS)" $(LESSONS) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -8,6 +8,7 @@ Modules (imported on first use, so ``import cnnlab`` stays quick):
 - :mod:`cnnlab.data`     MNIST / Fashion-MNIST loaders and synthetic inputs
 - :mod:`cnnlab.plot`     figures used by the lessons
 - :mod:`cnnlab.widgets`  interactive explorers for JupyterLab
+- :mod:`cnnlab.doctor`   ``cnnlab.doctor()`` checks that the course can run here
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from .session import fast_mode, setup
 __version__ = "0.1.0"
 __all__ = ["setup", "fast_mode", "__version__"]
 
-_SUBMODULES = {"kernels", "shapes", "filters", "data", "plot", "widgets", "checks", "models"}
+_SUBMODULES = {"kernels", "shapes", "filters", "data", "plot", "widgets", "checks", "models",
+               "transposed", "doctor"}
 
 
 def __getattr__(name):

@@ -42,6 +42,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "sample_photo",
+    "sample_photo_rgb",
 ]
 
 DATA_ENV = "CNNLAB_DATA"
@@ -474,3 +475,41 @@ def sample_photo(size: int | None = None) -> np.ndarray:
         size = check_int(size, "size", minimum=1)
         photo = photo.resize((size, size), Image.Resampling.LANCZOS)
     return np.asarray(photo, dtype=np.float64) / 255.0  # (size, size)
+
+
+@functools.lru_cache(maxsize=1)
+def _colour_photo_square():
+    from matplotlib import cbook
+    from PIL import Image
+
+    with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as im:
+        rgb = im.convert("RGB")
+    width, height = rgb.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return rgb.crop((left, top, left + side, top + side))
+
+
+def sample_photo_rgb(size: int | None = None) -> np.ndarray:
+    """The colour version of :func:`sample_photo`, channels last (lesson 04).
+
+    Same picture, crop and resizing as :func:`sample_photo`, keeping the
+    red, green and blue channels.
+
+    Parameters
+    ----------
+    size : int, optional
+        Side of the returned square image, at least 1; ``None`` keeps 512.
+
+    Returns
+    -------
+    image : (size, size, 3) ndarray of float64
+        Red, green and blue brightness in [0, 1].
+    """
+    from PIL import Image
+
+    photo = _colour_photo_square()
+    if size is not None:
+        size = check_int(size, "size", minimum=1)
+        photo = photo.resize((size, size), Image.Resampling.LANCZOS)
+    return np.asarray(photo, dtype=np.float64) / 255.0  # (size, size, 3)

@@ -19,7 +19,8 @@ with a single kernel ``(KH, KW)`` is accepted too. Output sizes and padding
 amounts come from :mod:`cnnlab.shapes`.
 
 Pooling and activations live in :mod:`cnnlab.pooling` and
-:mod:`cnnlab.activations` and are re-exported here.
+:mod:`cnnlab.activations`, transposed convolution in :mod:`cnnlab.transposed`;
+all are re-exported here.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from . import shapes
 from ._validate import as_array, check_choice, check_int, check_pair, describe
 from .activations import leaky_relu, relu, sigmoid, softmax, tanh
 from .pooling import avg_pool2d, global_avg_pool2d, max_pool2d, sum_pool2d
+from .transposed import conv_matrix, conv_transpose2d, insert_zeros
 
 __all__ = [
     "conv1d", "conv1d_naive", "conv2d", "conv2d_naive", "convolve2d", "pad2d",
     "max_pool2d", "avg_pool2d", "sum_pool2d", "global_avg_pool2d",
     "relu", "leaky_relu", "sigmoid", "tanh", "softmax",
+    "conv_matrix", "conv_transpose2d", "insert_zeros",
 ]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import numbers
+from typing import NamedTuple
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -535,3 +536,1411 @@ def array_to_png(a, *, cmap="gray", vmin=None, vmax=None, scale=1) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+# ----------------------------------------------------------------- activations (lesson 06)
+
+ACTIVATION_NAMES = ("relu", "leaky_relu", "tanh", "sigmoid")
+
+
+def _activation_curves(name, x, alpha):
+    """``(title, f(x), f'(x))`` of one activation function; f' where it exists."""
+    from . import activations
+
+    if name == "relu":
+        return "ReLU: max(0, x)", activations.relu(x), (x > 0).astype(float)
+    if name == "leaky_relu":
+        return (f"leaky ReLU: x or {alpha:g}·x", activations.leaky_relu(x, alpha),
+                np.where(x > 0, 1.0, alpha))
+    if name == "tanh":
+        t = activations.tanh(x)
+        return "tanh(x)", t, 1 - t ** 2
+    s = activations.sigmoid(x)
+    return "sigmoid: 1 / (1 + e^-x)", s, s * (1 - s)
+
+
+def _break_jumps(x, y, jump=0.25):
+    """Insert NaN between neighbours that differ by more than ``jump``: no vertical lines."""
+    where = np.flatnonzero(np.abs(np.diff(y)) > jump) + 1
+    return np.insert(x, where, np.nan), np.insert(y, where, np.nan)
+
+
+def plot_activations(names=ACTIVATION_NAMES, *, x=None, derivatives=True, alpha=0.2, fig=None):
+    """Activation functions side by side, each with its derivative.
+
+    Introduced in lesson 06. One panel per function: the function as a solid
+    line (gid ``"function"``) and, if asked, its derivative dashed (gid
+    ``"derivative"``; left open where it jumps, at 0 for ReLU and leaky
+    ReLU). The values are those of :mod:`cnnlab.activations`; the
+    derivatives take the right-hand value at 0 as TensorFlow does (ReLU: 0).
+
+    Parameters
+    ----------
+    names : sequence of {"relu", "leaky_relu", "tanh", "sigmoid"}
+    x : (L,) array_like, optional
+        Where to evaluate; default 401 points from -4 to 4.
+    derivatives : bool
+    alpha : float
+        Slope of leaky ReLU for negative inputs (Keras's default 0.2).
+    fig : matplotlib Figure, optional
+        Cleared and reused; a new one is made when omitted.
+
+    Returns
+    -------
+    matplotlib Figure
+        One Axes per name, in order, sharing the y axis.
+    """
+    if isinstance(names, str):
+        names = [names]
+    names = list(names)
+    if not names:
+        raise ValueError("`names` must name at least one activation function")
+    for name in names:
+        if name not in ACTIVATION_NAMES:
+            raise ValueError(
+                f"`names` must hold names from {', '.join(map(repr, ACTIVATION_NAMES))}, "
+                f"got {describe(name)}")
+    x = np.linspace(-4, 4, 401) if x is None else as_array(x, "x", ndims=1)
+    if x.size < 2:
+        raise ValueError(f"`x` must hold at least 2 points, got {x.size}")
+    alpha = _check_number(alpha, "alpha")
+    if fig is None:
+        fig = plt.figure(figsize=(3.2 * len(names), 3.0), layout="constrained")
+    else:
+        fig.clear()
+    axes = fig.subplots(1, len(names), sharey=True, squeeze=False)[0]
+    for ax, name in zip(axes, names):
+        title, y, dy = _activation_curves(name, x, alpha)
+        ax.axhline(0, color="0.6", linewidth=0.8, zorder=0)
+        ax.axvline(0, color="0.6", linewidth=0.8, zorder=0)
+        ax.plot(x, y, color="C0", linewidth=2, label="f(x)", gid="function")
+        if derivatives:
+            ax.plot(*_break_jumps(x, dy), color="C3", linestyle="--", linewidth=1.6,
+                    label="f'(x)", gid="derivative")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("x")
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].legend(frameon=False, loc="upper left")
+    return fig
+
+
+# ----------------------------------------------------------------- channels (lesson 04)
+
+class _ChannelStep(NamedTuple):
+    """One output cell of a multi-channel convolution, taken apart."""
+
+    padded: np.ndarray      # (H_padded, W_padded, C) the input with its zero border
+    pads: tuple             # ((top, bottom), (left, right))
+    top: int                # window's top-left corner in the padded input
+    left: int
+    weights: np.ndarray     # (KH, KW, C) the chosen filter
+    products: np.ndarray    # (KH, KW, C) window * filter, cell by cell
+    sums: np.ndarray        # (C,) one sum per channel
+    bias: float
+    total: float            # sums.sum() + bias = the output cell
+    output: np.ndarray      # (H_out, W_out, K) every output cell
+
+
+def _channel_step(x, kernel, position, bias=None, stride=1, padding=0) -> _ChannelStep:
+    """Check the arguments and compute one output cell channel by channel."""
+    from . import kernels
+
+    x = as_array(x, "x", ndims=3)                                     # (H, W, C)
+    kernel = as_array(kernel, "kernel", ndims=4)                      # (KH, KW, C, K)
+    if not isinstance(position, (tuple, list)) or len(position) != 3:
+        raise ValueError(f"`position` must be (row, col, filter), got {describe(position)}")
+    row, col, f = (check_int(v, "position", minimum=0) for v in position)
+    output = kernels.conv2d(x[None], kernel, bias, stride=stride, padding=padding)[0]
+    h_out, w_out, k = output.shape                                    # (H_out, W_out, K)
+    if row >= h_out or col >= w_out or f >= k:
+        raise ValueError(
+            f"`position` {(row, col, f)} is outside the {h_out}x{w_out}x{k} output; rows run "
+            f"0..{h_out - 1}, columns 0..{w_out - 1}, filters 0..{k - 1}")
+    kh, kw = kernel.shape[:2]
+    padded, pads = kernels.pad2d(x[None], padding, kernel_size=(kh, kw), stride=stride)
+    sh, sw = check_pair(stride, "stride", minimum=1)
+    top, left = row * sh, col * sw
+    weights = kernel[..., f]                                          # (KH, KW, C)
+    products = padded[0, top:top + kh, left:left + kw, :] * weights   # (KH, KW, C)
+    sums = products.sum(axis=(0, 1))                                  # (C,)
+    b = 0.0 if bias is None else float(np.broadcast_to(as_array(bias, "bias"), (k,))[f])
+    assert np.isclose(sums.sum() + b, output[row, col, f])
+    return _ChannelStep(padded[0], pads, top, left, weights, products, sums, b,
+                        float(output[row, col, f]), output)
+
+
+def _equation(step, position, fmt) -> str:
+    """``out[r, c, f] = s0 + s1 + s2 + b = total`` with the numbers."""
+    row, col, f = position
+    terms = " + ".join(f"({_format(fmt, s)})" for s in step.sums)
+    return (f"out[{row}, {col}, {f}] = {terms} + bias ({_format(fmt, step.bias)}) "
+            f"= {_format(fmt, step.total)}")
+
+
+def plot_channel_step(x, kernel, position, *, bias=None, stride=1, padding=0, fmt="{:g}",
+                      fig=None):
+    """One output cell of a convolution over several channels, channel by channel.
+
+    Introduced in lesson 04. One row per input channel: the (padded) input
+    channel with the window outlined and the real input dashed, the filter's
+    slice for that channel, and their element-wise product with its sum. On
+    the right, the output map of the chosen filter with the cell outlined;
+    the title adds the channel sums and the bias up.
+
+    Parameters
+    ----------
+    x : (H, W, C) array_like
+        One image with ``C`` channels.
+    kernel : (KH, KW, C, K) array_like
+        ``K`` filters, each as deep as the input.
+    position : (row, col, filter) tuple of int
+        The output cell.
+    bias : float or (K,) array_like, optional
+    stride : int or (int, int)
+    padding : as in :func:`cnnlab.kernels.conv2d`
+    fmt : str
+    fig : matplotlib Figure, optional
+        Cleared and reused; a new one is made when omitted.
+
+    Returns
+    -------
+    matplotlib Figure
+        Axes in order: for each channel input, filter slice, product; then the output map.
+    """
+    fmt = _check_fmt(fmt)
+    step = _channel_step(x, kernel, position, bias, stride, padding)
+    row, col, f = position
+    hp, wp, c = step.padded.shape
+    kh, kw = step.weights.shape[:2]
+    h_out, w_out = step.output.shape[:2]
+    if fig is None:
+        fig = plt.figure(figsize=(0.38 * (wp + 2 * kw + w_out) + 1.6, 0.38 * hp * c + 1.0),
+                         layout="constrained")
+    else:
+        fig.clear()
+    grid = fig.add_gridspec(c, 4, width_ratios=[wp, kw, kw, w_out])
+    lo, hi = float(np.min(step.padded)), float(np.max(step.padded))
+    (top_pad, _), (left_pad, _) = step.pads
+    for ch in range(c):
+        ax = fig.add_subplot(grid[ch, 0])
+        # a soft grey scale: the largest value is mid-grey, so the numbers stay readable
+        show_matrix(step.padded[..., ch], ax, fmt=fmt, highlight=(step.top, step.left, kh, kw),
+                    vmin=lo, vmax=lo + 2.2 * (hi - lo) if hi > lo else lo + 1,
+                    title=f"input channel {ch}")
+        ax.add_patch(Rectangle((left_pad - 0.5, top_pad - 0.5), wp - sum(step.pads[1]),
+                               hp - sum(step.pads[0]), fill=False, edgecolor="tab:blue",
+                               linestyle="--", linewidth=1.5, gid="input_region"))
+        show_kernel(step.weights[..., ch], fig.add_subplot(grid[ch, 1]), fmt=fmt,
+                    title=f"filter {f}, slice {ch}")
+        show_kernel(step.products[..., ch], fig.add_subplot(grid[ch, 2]), fmt=fmt,
+                    title=f"product, sum = {_format(fmt, step.sums[ch])}")
+    out = step.output[..., f]
+    show_matrix(out, fig.add_subplot(grid[:, 3]), fmt=fmt, highlight=(row, col, 1, 1),
+                cmap="Greens", title=f"output map {f}")
+    fig.suptitle(_equation(step, (row, col, f), fmt), fontsize=11)
+    return fig
+
+
+def channel_step_html(x, kernel, position, *, bias=None, stride=1, padding=0, fmt="{:g}") -> str:
+    """The picture of :func:`plot_channel_step` as an HTML snippet (for live widgets).
+
+    Introduced in lesson 04, behind :class:`cnnlab.widgets.ChannelExplorer`.
+    Same parameters. Cells carry classes: ``pad`` (zero padding), ``win``
+    (under the window), ``out`` (the chosen output cell); the equation has
+    class ``eq``.
+
+    Returns
+    -------
+    str
+        One block per channel (padded input, filter slice, sum), then the
+        equation and the output map of the chosen filter.
+    """
+    fmt = _check_fmt(fmt)
+    step = _channel_step(x, kernel, position, bias, stride, padding)
+    row, col, f = position
+    hp, wp, c = step.padded.shape
+    kh, kw = step.weights.shape[:2]
+    (top_pad, bottom_pad), (left_pad, right_pad) = step.pads
+
+    def cls(r, q):
+        inside = step.top <= r < step.top + kh and step.left <= q < step.left + kw
+        padding_cell = not (top_pad <= r < hp - bottom_pad and left_pad <= q < wp - right_pad)
+        return " ".join(name for name, on in (("win", inside), ("pad", padding_cell)) if on)
+
+    blocks = []
+    for ch in range(c):
+        grid = _html_table(step.padded[..., ch], fmt, cls)
+        weights = _html_table(step.weights[..., ch], fmt, lambda r, q: "w")
+        blocks.append(
+            f'<div class="channel"><div class="cap">channel {ch}</div>{grid}</div>'
+            f'<div class="op">×</div>'
+            f'<div class="channel"><div class="cap">filter {f}, slice {ch}</div>{weights}</div>'
+            f'<div class="op">→ sum <b class="sum">{_format(fmt, step.sums[ch])}</b></div>')
+    out = _html_table(step.output[..., f], fmt,
+                      lambda r, q: "out" if (r, q) == (row, col) else "")
+    style = ("<style>.cnnlab-ch table{border-collapse:collapse;font:12px monospace}"
+             ".cnnlab-ch td{border:1px solid #bbb;width:24px;height:20px;text-align:center}"
+             ".cnnlab-ch td.pad{color:#aaa;background:#f4f4f4}"
+             f".cnnlab-ch td.win{{background:{WINDOW_FILL};border:2px solid {WINDOW_COLOUR}}}"
+             ".cnnlab-ch td.w{background:#eef3fb}"
+             f".cnnlab-ch td.out{{background:{OUTPUT_FILL};border:2px solid #2a8a2a;"
+             "font-weight:bold}"
+             ".cnnlab-ch .row{display:flex;align-items:center;gap:10px;margin:4px 0}"
+             ".cnnlab-ch .cap{font:11px sans-serif;color:#555}"
+             ".cnnlab-ch .op{font:13px sans-serif}.cnnlab-ch .eq{font:13px monospace;"
+             "margin:6px 0}</style>")
+    rows = "".join(f'<div class="row">{block}</div>' for block in blocks)
+    return (f'<div class="cnnlab-ch">{style}{rows}'
+            f'<div class="eq">{_equation(step, (row, col, f), fmt)}</div>'
+            f'<div class="channel"><div class="cap">output map {f}</div>{out}</div></div>')
+
+
+def _html_table(a, fmt, cell_class) -> str:
+    """A 2D array as an HTML table; ``cell_class(r, c)`` gives each cell's class."""
+    rows = []
+    for r, values in enumerate(a):
+        cells = []
+        for q, v in enumerate(values):
+            name = cell_class(r, q)
+            attr = f' class="{name}"' if name else ""
+            cells.append(f"<td{attr}>{_format(fmt, v)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+# ----------------------------------------------------------------- convolution arithmetic (lesson 03)
+
+MAX_ARITHMETIC_SIDE = 20    # largest padded input (rows or columns) the arithmetic pictures draw
+MAX_POOL_SIDE = 32          # largest padded feature map show_pooling draws
+CELL_INCHES = 0.42          # side of one cell in the arithmetic and pooling pictures
+GRID_CELL_INCHES = 0.27     # the same in show_convolution_frames' grid of small panels
+INPUT_FILL = "#d6e6f5"      # input cells (blue, as in Dumoulin & Visin's guide)
+KERNEL_FILL = "#7fb0dc"     # input cells under a kernel weight
+CURRENT_FILL = "#74c476"    # the output cell being written
+PAD_EDGE = "0.55"           # dashed edge of padding cells
+PAD_UNDER_FILL = "#c6dbef"  # padding cells under a kernel weight
+WINDOW_COLOURS = ("#f4a259", "#8e7cc3", "#5fb49c", "#e06c75")  # neighbouring pooling windows
+
+#: The animations of Dumoulin & Visin's "A guide to convolution arithmetic for
+#: deep learning" (lesson 03): input side ``n``, ``kernel_size``, ``padding``, ``stride``.
+ARITHMETIC_CASES = {
+    "no padding, no strides": dict(n=4, kernel_size=3, padding="valid", stride=1),
+    "arbitrary padding, no strides": dict(n=5, kernel_size=4, padding=2, stride=1),
+    "half (same) padding, no strides": dict(n=5, kernel_size=3, padding="same", stride=1),
+    "full padding, no strides": dict(n=5, kernel_size=3, padding="full", stride=1),
+    "no padding, strides": dict(n=5, kernel_size=3, padding="valid", stride=2),
+    "padding, strides": dict(n=5, kernel_size=3, padding=1, stride=2),
+    "padding, strides (odd)": dict(n=6, kernel_size=3, padding=1, stride=2),
+}
+
+
+class ConvolutionFrame(NamedTuple):
+    """One step of a 2D convolution: the window at one output cell (lesson 03).
+
+    Attributes
+    ----------
+    step : int
+        0 .. ``H_out * W_out - 1``, output cells in reading order.
+    position : (int, int)
+        The output cell written at this step.
+    window : (int, int)
+        Top-left corner of the window in the padded input.
+    cells : (KH * KW, 2) ndarray of int
+        Padded-input coordinates under each kernel weight (row-major; spread
+        out by the dilation).
+    value : float
+        The output value, ``kernels.conv2d(...)[position]``.
+    output : (H_out, W_out) ndarray
+        The output so far: written cells hold their value, the others NaN.
+    padded : (H + top + bottom, W + left + right) ndarray
+        The input surrounded by its zero padding.
+    pads : ((int, int), (int, int))
+        ``((top, bottom), (left, right))``.
+    kernel : (KH, KW) ndarray
+    stride, dilation : (int, int)
+    """
+
+    step: int
+    position: tuple
+    window: tuple
+    cells: np.ndarray
+    value: float
+    output: np.ndarray
+    padded: np.ndarray
+    pads: tuple
+    kernel: np.ndarray
+    stride: tuple
+    dilation: tuple
+
+
+def arithmetic_example(n, kernel_size, *, seed=0):
+    """A small integer input and kernel for the convolution-arithmetic pictures.
+
+    Introduced in lesson 03. Small whole numbers keep every product and sum
+    readable in the cells.
+
+    Parameters
+    ----------
+    n : int
+        Side of the square input.
+    kernel_size : int
+        Side of the square kernel.
+    seed : int
+        Seed of the random numbers.
+
+    Returns
+    -------
+    x : (n, n) ndarray
+        Whole numbers 0 to 3.
+    kernel : (kernel_size, kernel_size) ndarray
+        Whole numbers 0 to 2, not all 0.
+    """
+    n = check_int(n, "n", minimum=1)
+    k = check_int(kernel_size, "kernel_size", minimum=1)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
+    x = rng.integers(0, 4, size=(n, n)).astype(float)           # (n, n)
+    kernel = rng.integers(0, 3, size=(k, k)).astype(float)      # (k, k)
+    if not kernel.any():
+        kernel[k // 2, k // 2] = 1.0
+    return x, kernel
+
+
+def convolution_frames(x, kernel, *, stride=1, padding="valid", dilation=1):
+    """Every step of a 2D convolution, ready to draw (lesson 03).
+
+    The output values come from :func:`cnnlab.kernels.conv2d` and the padded
+    input from :func:`cnnlab.kernels.pad2d`, so the pictures show exactly the
+    arithmetic the kernels compute.
+
+    Parameters
+    ----------
+    x : (H, W) array_like
+        The input; with its padding at most ``MAX_ARITHMETIC_SIDE`` (20) cells a side.
+    kernel : (KH, KW) array_like
+    stride, padding, dilation
+        As in :func:`cnnlab.kernels.conv2d`.
+
+    Returns
+    -------
+    list of ConvolutionFrame
+        One frame per output cell, in reading order (``H_out * W_out`` frames).
+    """
+    from . import kernels
+
+    x = as_array(x, "x", ndims=2)
+    kernel = as_array(kernel, "kernel", ndims=2)
+    y = kernels.conv2d(x, kernel, stride=stride, padding=padding, dilation=dilation)  # (H_out, W_out)
+    padded, pads = kernels.pad2d(x, padding, kernel_size=kernel.shape, stride=stride,
+                                 dilation=dilation)              # (H_p, W_p)
+    if max(padded.shape) > MAX_ARITHMETIC_SIDE:
+        raise ValueError(
+            f"`x` with its padding is {padded.shape[0]}x{padded.shape[1]} cells; the pictures "
+            f"draw at most {MAX_ARITHMETIC_SIDE} cells a side"
+        )
+    (sh, sw), (dh, dw) = check_pair(stride, "stride"), check_pair(dilation, "dilation")
+    offsets = np.array([(a * dh, b * dw) for a, b in np.ndindex(kernel.shape)])  # (KH*KW, 2)
+    frames = []
+    for step, (r, c) in enumerate(np.ndindex(y.shape)):
+        cells = offsets + (r * sh, c * sw)                       # (KH*KW, 2)
+        under = padded[cells[:, 0], cells[:, 1]]                 # (KH*KW,)
+        assert np.isclose(under @ kernel.ravel(), y[r, c]), "picture and kernel disagree"
+        output = np.full(y.shape, np.nan)
+        output.flat[:step + 1] = y.flat[:step + 1]
+        frames.append(ConvolutionFrame(
+            step=step, position=(r, c), window=(r * sh, c * sw), cells=cells,
+            value=float(y[r, c]), output=output, padded=padded, pads=pads, kernel=kernel,
+            stride=(sh, sw), dilation=(dh, dw)))
+    return frames
+
+
+def plot_convolution_frame(frame, ax=None, *, fmt="{:g}", title=None, fontsize=None):
+    """Draw one step of a convolution: padded input, window, output filling up.
+
+    Introduced in lesson 03, in the style of Dumoulin & Visin's animations:
+    the input cells are blue, padding cells are dashed and hold a grey 0, the
+    cells under the kernel are darker with the weight in their corner
+    (``×w``), the window is outlined, and the output grid on the right holds
+    the values written so far, the new one in bold.
+
+    Parameters
+    ----------
+    frame : ConvolutionFrame
+        One of the frames returned by :func:`convolution_frames`.
+    ax : matplotlib Axes, optional
+    fmt : str
+        Format of the numbers.
+    title : str, optional
+        By default ``"step i of N: y[r, c] = value"``.
+    fontsize : float, optional
+        Size of the numbers; by default fitted to the cells.
+
+    Returns
+    -------
+    matplotlib Axes
+        Text gids: ``"input"``, ``"padding"`` (the zeros), ``"weight"``,
+        ``"output"`` (every written value); patch gids: ``"window"``,
+        ``"current"`` (outline of the new output cell).
+    """
+    if not isinstance(frame, ConvolutionFrame):
+        raise TypeError(
+            "`frame` must be one of the frames returned by convolution_frames(), "
+            f"got {describe(frame)}"
+        )
+    fmt = _check_fmt(fmt)
+    span = _frame_span(frame)
+    if ax is None:
+        ax = _new_axes(None, (span[0] * CELL_INCHES, span[1] * CELL_INCHES + 0.4))
+        fontsize = _CELL_FONT * CELL_INCHES * 72 if fontsize is None else fontsize
+    fontsize = _fit_font(ax, span) if fontsize is None else _check_number(fontsize, "fontsize")
+    _draw_frame(ax, frame, fmt, fontsize)
+    if title is None:
+        r, c = frame.position
+        title = (f"step {frame.step + 1} of {frame.output.size}: "
+                 f"y[{r}, {c}] = {_format(fmt, frame.value)}")
+    ax.set_title(title, fontsize=min(max(fontsize, 8), 11))
+    return ax
+
+
+def show_convolution_frames(x, kernel, *, stride=1, padding="valid", dilation=1, ncols=None,
+                            fmt="{:g}"):
+    """Draw every step of a convolution as a grid of small pictures.
+
+    Introduced in lesson 03: the frames of :func:`convolution_frames`, drawn
+    by :func:`plot_convolution_frame`, in reading order.
+
+    Parameters
+    ----------
+    x : (H, W) array_like
+    kernel : (KH, KW) array_like
+    stride, padding, dilation
+        As in :func:`cnnlab.kernels.conv2d`.
+    ncols : int, optional
+        Panels per row; by default the number of output columns.
+    fmt : str
+
+    Returns
+    -------
+    matplotlib Figure
+        One Axes per output cell.
+    """
+    frames = convolution_frames(x, kernel, stride=stride, padding=padding, dilation=dilation)
+    fmt = _check_fmt(fmt)
+    h_out, w_out = frames[0].output.shape
+    ncols = w_out if ncols is None else check_int(ncols, "ncols", minimum=1)
+    ncols = min(ncols, len(frames))
+    nrows = math.ceil(len(frames) / ncols)
+    span_x, span_y = _frame_span(frames[0])
+    cell = min(GRID_CELL_INCHES, 12.0 / (ncols * span_x))
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, layout="constrained",
+                             figsize=(ncols * span_x * cell, nrows * (span_y * cell + 0.3)))
+    fontsize = _CELL_FONT * cell * 72
+    for i, ax in enumerate(axes.flat):
+        if i >= len(frames):
+            ax.remove()
+            continue
+        r, c = frames[i].position
+        plot_convolution_frame(frames[i], ax, fmt=fmt, fontsize=fontsize,
+                               title=f"y[{r}, {c}] = {_format(fmt, frames[i].value)}")
+    kh, kw = frames[0].kernel.shape
+    fig.suptitle(f"{_x_shape_text(frames[0])} input, {kh}x{kw} kernel, padding "
+                 f"{_pads_text(frames[0].pads)}, stride {_pair_text(frames[0].stride)}"
+                 f"{_dilation_text(frames[0])} → {h_out}x{w_out} output", fontsize=10)
+    return fig
+
+
+def save_convolution_animation(path, x, kernel, *, stride=1, padding="valid", dilation=1,
+                               fps=2, fmt="{:g}", dpi=80):
+    """Write the steps of a convolution to an animated GIF, one frame per output cell.
+
+    Introduced in lesson 03. Uses matplotlib's ``PillowWriter``; each frame is
+    drawn by :func:`plot_convolution_frame`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Where to write; must end in ``.gif``. The folder must exist.
+    x : (H, W) array_like
+    kernel : (KH, KW) array_like
+    stride, padding, dilation
+        As in :func:`cnnlab.kernels.conv2d`.
+    fps : float
+        Frames per second.
+    fmt : str
+    dpi : int
+        Pixels per inch (a cell is ``0.42 * dpi`` pixels wide).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    from pathlib import Path
+
+    from matplotlib.animation import PillowWriter
+    from matplotlib.figure import Figure
+
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"`path` must be a file name ending in .gif, got {describe(path)}")
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"`path` must end in .gif, got {str(path)!r}")
+    if not path.parent.is_dir():
+        raise ValueError(f"`path`: the folder {str(path.parent)!r} does not exist")
+    fps = _check_number(fps, "fps")
+    if fps <= 0:
+        raise ValueError(f"`fps` must be positive, got {fps}")
+    dpi = check_int(dpi, "dpi", minimum=20)
+    fmt = _check_fmt(fmt)
+    frames = convolution_frames(x, kernel, stride=stride, padding=padding, dilation=dilation)
+    span_x, span_y = _frame_span(frames[0])
+    fig = Figure(figsize=(span_x * CELL_INCHES, span_y * CELL_INCHES + 0.4))
+    ax = fig.add_axes((0.02, 0.02, 0.96, span_y / (span_y + 0.4 / CELL_INCHES) - 0.02))
+    writer = PillowWriter(fps=fps)
+    with writer.saving(fig, str(path), dpi):
+        for frame in frames:
+            ax.clear()
+            plot_convolution_frame(frame, ax, fmt=fmt, fontsize=_CELL_FONT * CELL_INCHES * 72)
+            writer.grab_frame()
+    return path
+
+
+# -- pieces of the arithmetic pictures
+
+_CELL_FONT = 0.4        # numbers are this fraction of a cell high
+_GAP = 1.6              # cells between the input and the output grid
+_LABEL_ROWS = 0.6       # room under the grids for one line of label
+
+
+def _x_shape_text(frame) -> str:
+    (top, bottom), (left, right) = frame.pads
+    h, w = frame.padded.shape
+    return f"{h - top - bottom}x{w - left - right}"
+
+
+def _pads_text(pads) -> str:
+    (top, bottom), (left, right) = pads
+    if top == bottom == left == right:
+        return str(top)
+    return f"top {top}, bottom {bottom}, left {left}, right {right}"
+
+
+def _pair_text(pair) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+
+
+def _dilation_text(frame) -> str:
+    return "" if frame.dilation == (1, 1) else f", dilation {_pair_text(frame.dilation)}"
+
+
+def _frame_span(frame) -> tuple[float, float]:
+    """Width and height of a frame picture, in cells."""
+    hp, wp = frame.padded.shape
+    h_out, w_out = frame.output.shape
+    label_rows = _LABEL_ROWS if frame.pads == ((0, 0), (0, 0)) else 2 * _LABEL_ROWS
+    return wp + _GAP + w_out + 0.2, max(hp, h_out) + label_rows + 0.2
+
+
+def _fit_font(ax, span) -> float:
+    """Font size (points) for numbers in cells when ``span`` cells fill ``ax``."""
+    box = ax.get_position()
+    width = box.width * ax.figure.get_figwidth() / span[0]
+    height = box.height * ax.figure.get_figheight() / span[1]
+    return float(np.clip(_CELL_FONT * 72 * min(width, height), 4, 13))
+
+
+def _grid_cell(cells, x0, y0, *, fill, edge="0.6", style="solid", width=0.8):
+    cells.append(Rectangle((x0, y0), 1, 1, facecolor=fill, edgecolor=edge, linestyle=style,
+                           linewidth=width))
+
+
+def _draw_frame(ax, frame, fmt, fontsize):
+    hp, wp = frame.padded.shape
+    h_out, w_out = frame.output.shape
+    (top, bottom), (left, right) = frame.pads
+    under = {tuple(rc): w for rc, w in zip(frame.cells.tolist(), frame.kernel.ravel())}
+    cells = []
+    for (r, c), v in np.ndenumerate(frame.padded):
+        is_pad = not (top <= r < hp - bottom and left <= c < wp - right)
+        if is_pad:
+            _grid_cell(cells, c, r, fill=PAD_UNDER_FILL if (r, c) in under else "white",
+                       edge=PAD_EDGE, style=(0, (3, 2)))
+        else:
+            _grid_cell(cells, c, r, fill=KERNEL_FILL if (r, c) in under else INPUT_FILL)
+        ax.text(c + 0.5, r + 0.5, _format(fmt, v), ha="center", va="center",
+                fontsize=fontsize, color="0.6" if is_pad else "black",
+                gid="padding" if is_pad else "input")
+        if (r, c) in under:
+            ax.text(c + 0.96, r + 0.94, "×" + _format(fmt, under[(r, c)]), ha="right",
+                    va="bottom", fontsize=0.55 * fontsize, color="#08306b", gid="weight")
+    dh, dw = frame.dilation
+    kh, kw = frame.kernel.shape
+    row0, col0 = frame.window
+    ax.add_patch(Rectangle((col0, row0), (kw - 1) * dw + 1, (kh - 1) * dh + 1, fill=False,
+                           edgecolor=WINDOW_COLOUR, linewidth=2.5, gid="window", zorder=3))
+
+    x0, y0 = wp + _GAP, (hp - h_out) / 2                          # top-left of the output grid
+    for (r, c), v in np.ndenumerate(frame.output):
+        current = (r, c) == tuple(frame.position)
+        fill = CURRENT_FILL if current else OUTPUT_FILL if np.isfinite(v) else "white"
+        _grid_cell(cells, x0 + c, y0 + r, fill=fill)
+        if np.isfinite(v):
+            ax.text(x0 + c + 0.5, y0 + r + 0.5, _format(fmt, v), ha="center", va="center",
+                    fontsize=fontsize, fontweight="bold" if current else "normal", gid="output")
+    r, c = frame.position
+    ax.add_patch(Rectangle((x0 + c, y0 + r), 1, 1, fill=False, edgecolor=WINDOW_COLOUR,
+                           linewidth=2.5, gid="current", zorder=3))
+    ax.add_collection(PatchCollection(cells, match_original=True, zorder=0.5, gid="cells"),
+                      autolim=False)
+    ax.annotate("", xy=(x0 - 0.2, hp / 2), xytext=(wp + 0.2, hp / 2),
+                arrowprops=dict(arrowstyle="->", color="0.3", linewidth=1.2))
+    label = 0.8 * fontsize
+    padded_note = "" if frame.pads == ((0, 0), (0, 0)) else f"\npadding {_pads_text(frame.pads)}"
+    ax.text(wp / 2, hp + 0.15, f"input {_x_shape_text(frame)}{padded_note}", ha="center",
+            va="top", fontsize=label, color="0.25")
+    ax.text(x0 + w_out / 2, max(hp, y0 + h_out) + 0.15, f"output {h_out}x{w_out}",
+            ha="center", va="top", fontsize=label, color="0.25")
+    span_x, span_y = _frame_span(frame)
+    ax.set_xlim(-0.1, span_x - 0.1)
+    ax.set_ylim(span_y - 0.1, -0.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+# ----------------------------------------------------------------- pooling (lesson 05)
+
+POOL_KINDS = ("max", "avg", "sum")
+MIN_POOL_FONT = 6.5     # below this size show_pooling leaves the numbers out and shades the cells
+
+
+def show_pooling(x, ax=None, *, pool_size=2, stride=None, padding="valid", kind="max",
+                 fmt="{:g}", title=None, fontsize=None):
+    """Draw pooling on a small feature map: the windows, their winners, the output.
+
+    Introduced in lesson 05, after Harley's interactive visualisation. Each
+    window gets a colour (neighbours differ) and its output cell the same
+    colour. Max pooling fills the winning cell of each window (the first
+    largest value, in reading order) and outlines the window; average and
+    sum pooling shade the whole window (overlapping windows blend). With
+    ``"same"`` padding the padded cells are dashed and empty: they never win
+    and are not counted. The output values come from
+    :func:`cnnlab.kernels.max_pool2d` / ``avg_pool2d`` / ``sum_pool2d``.
+
+    When the cells are too small for numbers (a font under ``MIN_POOL_FONT``
+    points, e.g. a 28x28 digit), both grids are drawn in greys instead and
+    max pooling outlines the winner of every window that is not flat
+    (average and sum pooling draw no windows then).
+
+    Parameters
+    ----------
+    x : (H, W) array_like
+        The feature map, at most ``MAX_POOL_SIDE`` (32) cells a side with padding.
+    ax : matplotlib Axes, optional
+    pool_size, stride, padding
+        As in :func:`cnnlab.kernels.max_pool2d`.
+    kind : {"max", "avg", "sum"}
+    fmt : str
+        Format of the numbers (left out when the cells are too small to read).
+    title : str, optional
+        By default the settings and the shapes.
+    fontsize : float, optional
+        Size of the numbers; by default fitted to the cells.
+
+    Returns
+    -------
+    matplotlib Axes
+        Patch gids: ``"winner"`` (max: one per output cell, at the winning
+        input cell), ``"window"``; text gids ``"input"``, ``"output"``.
+    """
+    layout = _pooling_layout(x, pool_size, stride, padding, kind)
+    fmt = _check_fmt(fmt)
+    span = _pool_span(layout)
+    if ax is None:
+        cell = min(CELL_INCHES, 9.0 / span[0])
+        ax = _new_axes(None, (span[0] * cell, span[1] * cell + 0.4))
+        fontsize = _CELL_FONT * cell * 72 if fontsize is None else fontsize
+    fontsize = _fit_font(ax, span) if fontsize is None else _check_number(fontsize, "fontsize")
+    _draw_pooling(ax, layout, fmt, fontsize)
+    if title is None:
+        (ph, pw), (sh, sw) = layout.size, layout.stride
+        h, w = layout.x.shape
+        title = (f"{kind} pooling {ph}x{pw}, stride {_pair_text((sh, sw))}, {layout.padding}: "
+                 f"{h}x{w} → {layout.out.shape[0]}x{layout.out.shape[1]}")
+    ax.set_title(title, fontsize=min(max(fontsize, 9), 11))
+    return ax
+
+
+class _PoolingLayout(NamedTuple):
+    x: np.ndarray          # (H, W) the feature map
+    padded: np.ndarray     # (H_p, W_p), NaN in the padding
+    pads: tuple            # ((top, bottom), (left, right))
+    size: tuple            # (PH, PW)
+    stride: tuple          # (SH, SW)
+    padding: str
+    kind: str
+    out: np.ndarray        # (H_out, W_out) from cnnlab.kernels
+    corners: np.ndarray    # (H_out, W_out, 2) window top-left corners, padded coordinates
+    winners: np.ndarray    # (H_out, W_out, 2) first largest cell of each window, input coordinates
+
+
+def _pooling_layout(x, pool_size, stride, padding, kind) -> _PoolingLayout:
+    """Check the arguments of :func:`show_pooling` and find every window and winner."""
+    from . import kernels, shapes
+    from ._validate import check_choice
+
+    x = as_array(x, "x", ndims=2)
+    kind = check_choice(kind, "kind", POOL_KINDS)
+    pool = {"max": kernels.max_pool2d, "avg": kernels.avg_pool2d, "sum": kernels.sum_pool2d}
+    out = pool[kind](x, pool_size, stride, padding)               # (H_out, W_out)
+    size = check_pair(pool_size, "pool_size", minimum=1)
+    stride = size if stride is None else check_pair(stride, "stride", minimum=1)
+    pads = tuple(shapes._pool_plan(n, p, s, padding)[:2] for n, p, s in zip(x.shape, size, stride))
+    padded = np.pad(x, pads, constant_values=np.nan)              # (H_p, W_p)
+    if max(padded.shape) > MAX_POOL_SIDE:
+        raise ValueError(
+            f"`x` with its padding is {padded.shape[0]}x{padded.shape[1]} cells; the picture "
+            f"draws at most {MAX_POOL_SIDE} cells a side"
+        )
+    corners = np.zeros((*out.shape, 2), dtype=int)
+    winners = np.zeros((*out.shape, 2), dtype=int)
+    for i, j in np.ndindex(out.shape):
+        r0, c0 = i * stride[0], j * stride[1]
+        window = padded[r0:r0 + size[0], c0:c0 + size[1]]         # (PH, PW), NaN = padding
+        a, b = np.unravel_index(np.nanargmax(window), window.shape)
+        corners[i, j] = r0, c0
+        winners[i, j] = r0 + a - pads[0][0], c0 + b - pads[1][0]
+        if kind == "max":
+            assert window[a, b] == out[i, j], "picture and kernel disagree"
+    return _PoolingLayout(x=x, padded=padded, pads=pads, size=size, stride=stride,
+                          padding=padding, kind=kind, out=out, corners=corners, winners=winners)
+
+
+def _grey_shades(a, darkest):
+    """Function from a value of ``a`` to a grey, white at the minimum, ``darkest`` at the maximum."""
+    lo, hi = float(np.min(a)), float(np.max(a))
+    greys = matplotlib.colormaps["Greys"]
+    return lambda v: greys(darkest * (v - lo) / (hi - lo) if hi > lo else 0.0)
+
+
+def _pool_span(layout) -> tuple[float, float]:
+    hp, wp = layout.padded.shape
+    h_out, w_out = layout.out.shape
+    return wp + _GAP + w_out + 0.2, max(hp, h_out) + _LABEL_ROWS + 0.2
+
+
+def _draw_pooling(ax, layout, fmt, fontsize):
+    hp, wp = layout.padded.shape
+    h_out, w_out = layout.out.shape
+    (top, _), (left, _) = layout.pads
+    (ph, pw), annotate = layout.size, fontsize >= MIN_POOL_FONT
+    shade = _grey_shades(layout.x, 0.45 if annotate else 1.0)     # cell value -> colour
+    cells = []
+    for (r, c), v in np.ndenumerate(layout.padded):
+        if np.isnan(v):
+            _grid_cell(cells, c, r, fill="white", edge=PAD_EDGE, style=(0, (3, 2)))
+            continue
+        _grid_cell(cells, c, r, fill=shade(v))
+        if annotate:
+            ax.text(c + 0.5, r + 0.5, _format(fmt, v), ha="center", va="center",
+                    fontsize=fontsize, gid="input", zorder=4)
+    x0, y0 = wp + _GAP, (hp - h_out) / 2                          # top-left of the output grid
+    inset = 0.06 if layout.stride[0] >= ph and layout.stride[1] >= pw else 0.0
+    out_shade = _grey_shades(layout.out, 1.0)
+    for i, j in np.ndindex(layout.out.shape):
+        colour = WINDOW_COLOURS[2 * (i % 2) + j % 2]
+        r0, c0 = layout.corners[i, j]
+        if layout.kind == "max" and not annotate:       # shaded map: outline real winners only
+            r, c = layout.winners[i, j] + (top, left)
+            window = layout.padded[r0:r0 + ph, c0:c0 + pw]
+            if np.nanmax(window) > np.nanmin(window):
+                ax.add_patch(Rectangle((c + 0.08, r + 0.08), 0.84, 0.84, fill=False,
+                                       edgecolor=colour, linewidth=1.6, zorder=3, gid="winner"))
+        elif layout.kind == "max":
+            r, c = layout.winners[i, j] + (top, left)
+            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=colour, edgecolor="none",
+                                   zorder=1, gid="winner"))
+            ax.add_patch(Rectangle((c0 + inset, r0 + inset), pw - 2 * inset, ph - 2 * inset,
+                                   fill=False, edgecolor=colour, linewidth=2.2, zorder=3,
+                                   gid="window"))
+        elif annotate:                                   # avg / sum: shade the window
+            rows = np.clip([r0, r0 + ph], top, top + layout.x.shape[0])
+            cols = np.clip([c0, c0 + pw], left, left + layout.x.shape[1])
+            ax.add_patch(Rectangle((cols[0], rows[0]), cols[1] - cols[0], rows[1] - rows[0],
+                                   facecolor=colour, alpha=0.45, edgecolor=colour,
+                                   linewidth=1.5, zorder=1, gid="window"))
+        _grid_cell(cells, x0 + j, y0 + i, fill=colour if annotate else out_shade(layout.out[i, j]))
+        if annotate:
+            ax.text(x0 + j + 0.5, y0 + i + 0.5, _format(fmt, layout.out[i, j]), ha="center",
+                    va="center", fontsize=fontsize, fontweight="bold", gid="output", zorder=4)
+    ax.add_collection(PatchCollection(cells, match_original=True, zorder=0.5, gid="cells"),
+                      autolim=False)
+    ax.annotate("", xy=(x0 - 0.2, hp / 2), xytext=(wp + 0.2, hp / 2),
+                arrowprops=dict(arrowstyle="->", color="0.3", linewidth=1.2))
+    label = max(0.8 * fontsize, 8)
+    h, w = layout.x.shape
+    ax.text(wp / 2, hp + 0.15, f"feature map {h}x{w}", ha="center", va="top",
+            fontsize=label, color="0.25")
+    ax.text(x0 + w_out / 2, max(hp, y0 + h_out) + 0.15, f"output {h_out}x{w_out}",
+            ha="center", va="top", fontsize=label, color="0.25")
+    span_x, span_y = _pool_span(layout)
+    ax.set_xlim(-0.1, span_x - 0.1)
+    ax.set_ylim(span_y - 0.1, -0.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+
+
+# ----------------------------------------------------------------- LeNet-5 (lesson 09)
+
+def confusion_counts(y_true, y_pred, n_classes=10) -> np.ndarray:
+    """Count how often each true class was predicted as each class (lesson 09).
+
+    Parameters
+    ----------
+    y_true, y_pred : (N,) array_like of int
+        Labels and predictions in ``0 .. n_classes - 1``.
+    n_classes : int
+
+    Returns
+    -------
+    (n_classes, n_classes) ndarray of int
+        Row = true class, column = predicted class; the diagonal holds the
+        correct answers and the rows sum to the number of examples per class.
+    """
+    n_classes = check_int(n_classes, "n_classes", minimum=1)
+    t = as_array(y_true, "y_true", ndims=1)
+    p = as_array(y_pred, "y_pred", ndims=1)
+    if t.shape != p.shape:
+        raise ValueError(f"`y_true` and `y_pred` must have the same length, got {len(t)} "
+                         f"and {len(p)}")
+    for name, v in (("y_true", t), ("y_pred", p)):
+        if np.any(v != np.round(v)) or np.any(v < 0) or np.any(v >= n_classes):
+            raise ValueError(f"`{name}` must hold whole class numbers 0 to {n_classes - 1}")
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (t.astype(np.int64), p.astype(np.int64)), 1)
+    return counts
+
+
+def confusion_matrix(y_true, y_pred, ax=None, *, labels=None, title=None):
+    """Draw the confusion matrix of a classifier, counts written in the cells.
+
+    Introduced in lesson 09. The colour scale stops at the largest
+    off-diagonal count, so the mistakes stand out; the diagonal (correct
+    answers, far larger) is drawn in the darkest colour.
+
+    Parameters
+    ----------
+    y_true, y_pred : (N,) array_like of int
+        Labels and predictions, ``0 .. 9`` (or ``0 .. len(labels) - 1``).
+    ax : matplotlib Axes, optional
+    labels : list of str, optional
+        Class names for the axes; default ``"0"`` .. ``"9"``.
+    title : str, optional
+        Default: the accuracy and the number of mistakes.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    n = 10 if labels is None else len(labels)
+    counts = confusion_counts(y_true, y_pred, n)                       # (n, n)
+    wrong = counts - np.diag(np.diag(counts))
+    ax = _new_axes(ax, (6.2, 5.6))
+    show_matrix(counts, ax, cmap="Blues", vmin=0, vmax=max(1, int(wrong.max())))
+    names = [str(i) for i in range(n)] if labels is None else [str(s) for s in labels]
+    ax.set_xticks(range(n), names, fontsize=9)
+    ax.set_yticks(range(n), names, fontsize=9)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if title is None:
+        total = int(counts.sum())
+        title = (f"accuracy {100 * np.trace(counts) / max(total, 1):.2f} %: "
+                 f"{int(wrong.sum())} mistakes in {total}")
+    ax.set_title(title)
+    return ax
+
+
+def show_connection_table(table, ax=None, *, title=None):
+    """Draw a connection table between two layers as a grid of crosses.
+
+    Introduced in lesson 09 for LeNet-5's S2 -> C3 table
+    (:func:`cnnlab.shapes.lenet5_c3_table`). Row ``i`` is an input map,
+    column ``j`` an output map; a cross marks a connection. The number of
+    inputs of each output map is written under its column.
+
+    Parameters
+    ----------
+    table : (C_in, C_out) array_like of 0 and 1
+    ax : matplotlib Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    table = as_array(table, "table", ndims=2)
+    if not np.all((table == 0) | (table == 1)):
+        raise ValueError("`table` must hold only 0 and 1 (1 = connected)")
+    rows, cols = table.shape
+    ax = _new_axes(ax, (0.5 * cols + 1.4, 0.5 * rows + 1.4))
+    ax.imshow(table, cmap="Blues", vmin=0, vmax=2.5, interpolation="nearest")
+    for r, c in np.argwhere(table == 1):
+        ax.text(c, r, "X", ha="center", va="center", fontsize=11, fontweight="bold",
+                color="#08306b", gid="connection")
+    for c, n in enumerate(table.sum(axis=0).astype(int)):
+        ax.text(c, rows - 0.5 + 0.35, str(n), ha="center", va="top", fontsize=9,
+                color="0.3", gid="column_sum")
+    ax.set_xticks(np.arange(-0.5, cols), minor=True)
+    ax.set_yticks(np.arange(-0.5, rows), minor=True)
+    ax.grid(which="minor", color="0.75", linewidth=0.8)
+    ax.tick_params(which="both", length=0, labelsize=9)
+    ax.set_xticks(range(cols))
+    ax.set_yticks(range(rows))
+    ax.xaxis.set_ticks_position("top")
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel("output map (inputs it sees, below)")
+    ax.set_ylabel("input map")
+    ax.set_ylim(rows - 0.5 + 0.9, -0.5)
+    ax.spines[:].set_visible(False)
+    if title is not None:
+        ax.set_title(title, pad=28)
+    return ax
+
+
+# ----------------------------------------------------------------- training curves (lesson 08)
+
+def plot_loss_curves(curves, ax=None, *, smooth=1, steps_per_epoch=None, log=False,
+                     ylabel=None, title=None):
+    """Loss against training step, one line per run.
+
+    Introduced in lesson 08 to compare optimisers and batch sizes.
+
+    Parameters
+    ----------
+    curves : dict of str -> (steps,) array_like
+        The loss of every step of each run, by label.
+    ax : matplotlib Axes, optional
+    smooth : int
+        Draw the mean of the last ``smooth`` steps (1 = the raw losses), which
+        shows the trend through the noise of small batches.
+    steps_per_epoch : int or dict of str -> int, optional
+        Measure the horizontal axis in epochs instead of steps (one number
+        for every run, or one per label when batch sizes differ).
+    log : bool
+        Logarithmic loss axis.
+    ylabel : str, optional
+        Label of the vertical axis (default "loss").
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise TypeError(f"`curves` must be a non-empty dict of label -> losses, got {describe(curves)}")
+    smooth = check_int(smooth, "smooth", minimum=1)
+    per_epoch = _steps_per_epoch(steps_per_epoch, curves)
+    ax = _new_axes(ax, (6.5, 3.8))
+    for label, losses in curves.items():
+        y = as_array(losses, f"curves[{label!r}]", ndims=1)
+        if len(y) == 0:
+            raise ValueError(f"`curves[{label!r}]` is empty")
+        window = min(smooth, len(y))
+        y = np.convolve(y, np.ones(window) / window, mode="valid")  # mean of the last `window` steps
+        steps = np.arange(window, window + len(y), dtype=float)  # step number of each mean (1-based)
+        x = steps if per_epoch is None else steps / per_epoch[label]
+        ax.plot(x, y, label=str(label), linewidth=1.6)
+    ax.set_xlabel("step" if steps_per_epoch is None else "epoch")
+    ylabel = "loss" if ylabel is None else str(ylabel)
+    ax.set_ylabel(ylabel if smooth == 1 else f"{ylabel} (mean of {smooth} steps)")
+    if log:
+        ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    ax.legend(frameon=False)
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def _steps_per_epoch(value, curves):
+    """None, or the number of steps per epoch of every curve by label."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        missing = [label for label in curves if label not in value]
+        if missing:
+            raise ValueError(f"`steps_per_epoch` has no entry for {missing}")
+        return {label: check_int(value[label], f"steps_per_epoch[{label!r}]", minimum=1)
+                for label in curves}
+    n = check_int(value, "steps_per_epoch", minimum=1)
+    return dict.fromkeys(curves, n)
+
+
+def plot_descent_paths(loss, paths, ax=None, *, xlim, ylim, levels=12, minimum=None,
+                       labels=("w", "b"), title=None):
+    """Contour lines of a two-parameter loss with the path of each optimiser on it.
+
+    Introduced in lesson 08 for gradient descent, momentum, RMSProp and Adam.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(w, b)`` on two arrays of the same shape (a grid), returning an
+        array of that shape.
+    paths : dict of str -> (steps + 1, 2) array_like
+        The parameters ``(w, b)`` after every step, starting point first.
+    ax : matplotlib Axes, optional
+    xlim, ylim : (float, float)
+        The part of the plane to draw.
+    levels : int
+        Number of contour lines (spaced evenly in the square root of the loss,
+        so the valley floor gets lines too).
+    minimum : (float, float), optional
+        Marked with a star.
+    labels : (str, str)
+        Names of the two parameters.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not callable(loss):
+        raise TypeError(f"`loss` must be a function loss(w, b), got {describe(loss)}")
+    if not isinstance(paths, dict):
+        raise TypeError(f"`paths` must be a dict of label -> (steps, 2) arrays, got {describe(paths)}")
+    xlim, ylim = _check_limits(xlim, "xlim"), _check_limits(ylim, "ylim")
+    levels = check_int(levels, "levels", minimum=2)
+    ax = _new_axes(ax, (6, 4.5))
+    w, b = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))  # (200, 200) each
+    z = as_array(loss(w, b), "loss(w, b)")
+    if z.shape != w.shape:
+        raise ValueError(f"`loss` must return an array of the grid's shape {w.shape}, got {z.shape}")
+    root = np.sqrt(np.maximum(z, 0))  # contour lines evenly spaced in sqrt(loss)
+    ax.contour(w, b, root, levels=np.linspace(root.min(), root.max(), levels + 1)[1:],
+               colors="0.7", linewidths=0.8)
+    for label, path in paths.items():
+        p = as_array(path, f"paths[{label!r}]", ndims=2)
+        if p.shape[1] != 2 or len(p) == 0:
+            raise ValueError(f"`paths[{label!r}]` must have shape (steps + 1, 2), got {p.shape}")
+        marker = "o" if len(p) <= 60 else None
+        ax.plot(p[:, 0], p[:, 1], marker=marker, markersize=3, linewidth=1.4, label=str(label))
+    if paths:
+        start = as_array(next(iter(paths.values())), "paths")[0]
+        ax.plot(*start, "ks", markersize=6, label="start")
+    if minimum is not None:
+        ax.plot(*_check_limits(minimum, "minimum"), "k*", markersize=12, label="minimum")
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.legend(frameon=False, fontsize=9, loc="best")
+    if title is not None:
+        ax.set_title(title)
+    return ax
+
+
+def _check_limits(pair, name):
+    """A pair of finite numbers, e.g. axis limits."""
+    if not isinstance(pair, (tuple, list, np.ndarray)) or len(pair) != 2:
+        raise ValueError(f"`{name}` must be a pair of numbers, got {describe(pair)}")
+    return (_check_number(pair[0], name), _check_number(pair[1], name))
+
+
+# ----------------------------------------------------------------- lessons 00 and 12
+
+def show_image_grid(rows, *, row_labels=None, titles=None, cmap="gray", vmin=0.0, vmax=1.0,
+                    size=1.6):
+    """Rows of grey images on one shared brightness scale, e.g. noisy / denoised / clean.
+
+    Introduced in lesson 12.
+
+    Parameters
+    ----------
+    rows : list of (K, H, W) array_like, or (R, K, H, W) array_like
+        ``R`` rows of ``K`` images each (a trailing channel axis of size 1 is dropped).
+    row_labels : list of str, optional
+        One label per row, written left of the row.
+    titles : list of str, optional
+        One title per column.
+    cmap : str or Colormap
+    vmin, vmax : float
+        The brightness range shared by every panel (``[0, 1]`` by default).
+    size : float
+        Side of one panel in inches.
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    if isinstance(rows, (list, tuple)):
+        grid = [as_array(r, f"rows[{i}]", ndims=(3, 4)) for i, r in enumerate(rows)]
+    else:
+        grid = list(as_array(rows, "rows", ndims=(4, 5)))
+    grid = [r[..., 0] if r.ndim == 4 and r.shape[-1] == 1 else r for r in grid]
+    if any(r.ndim != 3 for r in grid) or len({len(r) for r in grid}) != 1 or not len(grid[0]):
+        raise ValueError("`rows` must hold rows of the same number K >= 1 of 2D images, got "
+                         f"shapes {[r.shape for r in grid]}")
+    n_rows, n_cols = len(grid), len(grid[0])
+    for name, labels, n in (("row_labels", row_labels, n_rows), ("titles", titles, n_cols)):
+        if labels is not None and (isinstance(labels, str) or len(labels) != n):
+            raise ValueError(f"`{name}` must hold {n} strings, got {describe(labels)}")
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols + 0.6, size * n_rows),
+                             squeeze=False, layout="constrained")
+    for i, row in enumerate(grid):
+        for j, image in enumerate(row):
+            ax = axes[i, j]
+            ax.imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if titles is not None and i == 0:
+                ax.set_title(str(titles[j]), fontsize=9)
+        if row_labels is not None:
+            axes[i, 0].set_ylabel(str(row_labels[i]), fontsize=10)
+    return fig
+
+
+def draw_course_map(ax=None):
+    """The lessons as boxes in columns by part, with an arrow from each lesson it builds on.
+
+    Introduced in lesson 00. The lessons, their parts and prerequisites come
+    from :data:`cnnlab.course.LESSONS`.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import textwrap
+
+    from .course import LESSONS, PARTS
+
+    ax = _new_axes(ax, (13, 5.6))
+    columns = {part: [item for item in LESSONS if item.part == part] for part in PARTS}
+    tallest = max(len(c) for c in columns.values())
+    boxes = {}
+    for x, (part, items) in enumerate(columns.items()):
+        ax.text(x, tallest - 0.35, part, ha="center", va="center", fontsize=11,
+                fontweight="bold", color="0.35")
+        for row, item in enumerate(items):
+            label = f"{item.number}\n" + textwrap.fill(item.title, 20)
+            boxes[item.number] = ax.text(
+                x, tallest - 1 - row, label, ha="center", va="center", fontsize=9,
+                bbox=dict(boxstyle="round,pad=0.45", facecolor="#e8f0fa", edgecolor="#4a6fa5"))
+    order = [item.number for item in LESSONS]
+    for item in LESSONS:
+        for need in item.needs:
+            source, target = boxes[need], boxes[item.number]
+            skips = source.get_position()[0] == target.get_position()[0] and \
+                abs(order.index(item.number) - order.index(need)) > 1
+            bend = 0.55 if order.index(need) % 2 == 0 else -0.55  # neighbouring arcs on opposite sides
+            ax.annotate("", xy=(0.5, 0.5), xycoords=target, xytext=(0.5, 0.5),
+                        textcoords=source,
+                        arrowprops=dict(arrowstyle="-|>", color="0.4", lw=1.2, shrinkA=2,
+                                        shrinkB=2, patchA=source.get_bbox_patch(),
+                                        patchB=target.get_bbox_patch(),
+                                        connectionstyle=f"arc3,rad={bend if skips else 0.0}"))
+    ax.set_xlim(-0.6, len(PARTS) - 0.4)
+    ax.set_ylim(-0.6, tallest)
+    ax.axis("off")
+    return ax
+
+
+# ----------------------------------------------------------------- architectures (lesson 10)
+
+ARCHITECTURE_COLOURS = {
+    "input": "#ffffff", "convolution": "#c6dbef", "pooling": "#fdd0a2", "dense": "#c7e9c0",
+    "normalisation": "#e0e0e0", "merge": "#dadaeb", "reshape": "#f7f7f7", "other": "#f2f2f2",
+}
+_KIND_GROUPS = {
+    "InputLayer": "input", "Conv2D": "convolution", "TableConv2D": "convolution",
+    "DepthwiseConv2D": "convolution", "SeparableConv2D": "convolution",
+    "MaxPooling2D": "pooling", "AveragePooling2D": "pooling", "Subsampling": "pooling",
+    "GlobalAveragePooling2D": "pooling", "GlobalMaxPooling2D": "pooling", "Dense": "dense",
+    "BatchNormalization": "normalisation", "LocalResponseNormalization": "normalisation",
+    "Concatenate": "merge", "Add": "merge", "Flatten": "reshape", "ZeroPadding2D": "reshape",
+}
+_NOT_DRAWN = ("Dropout", "ReLU", "Activation")   # no weights, shape unchanged
+
+
+class _Block(NamedTuple):
+    name: str
+    kind: str
+    shape: tuple
+    parents: tuple
+    window: str = ""     # e.g. "11x11/4" for a convolution with stride 4
+
+
+def draw_architecture(model_or_layers, ax=None, *, title=None):
+    """Draw a network as blocks, one per layer, each with its output shape (lesson 10).
+
+    Blocks run from top (input) to bottom (output); parallel branches, as in
+    an Inception module, sit side by side at the same depth, joined by lines
+    to the layers they feed. Colours tell the kind of layer (legend).
+
+    Parameters
+    ----------
+    model_or_layers : keras.Model or list
+        A Keras model: one block for every layer except dropout and
+        stand-alone activations (no weights, shape unchanged), the input
+        included. Or a chain given as a list of ``(name, shape)`` or
+        ``(name, kind, shape)`` entries (``kind`` a Keras class name such as
+        ``"Conv2D"``), or of rows with ``.name``, ``.kind`` and ``.shape``
+        (:func:`cnnlab.classic.model_table`).
+    ax : matplotlib Axes, optional
+    title : str, optional
+        Default: the model's name.
+
+    Returns
+    -------
+    matplotlib Axes
+        Every block is a patch whose gid is ``"block:<layer name>"``.
+    """
+    if hasattr(model_or_layers, "layers") and hasattr(model_or_layers, "get_config"):
+        blocks = _model_blocks(model_or_layers)
+        title = model_or_layers.name if title is None else title
+    else:
+        blocks = _listed_blocks(model_or_layers)
+    xs, levels = _block_positions(blocks)
+    columns = max(xs.values()) - min(xs.values()) + 1
+    depth = max(levels.values()) + 1
+    chars = max(len(b.name) + len(b.window) + len(str(b.shape)) for b in blocks)
+    width, height = max(2.6, 0.075 * chars + 0.6), 0.62   # block size in data units
+    step_x, step_y = width + 0.25, 1.0
+    ax = _new_axes(ax, (max(4.5, 0.9 * step_x * columns + 1.2), 0.42 * depth + 1.0))
+    fontsize = 8 if columns < 4 else 7
+    centre = {b.name: (xs[b.name] * step_x, -levels[b.name] * step_y) for b in blocks}
+    for b in blocks:
+        x, y = centre[b.name]
+        for parent in b.parents:
+            px, py = centre[parent]
+            if levels[b.name] - levels[parent] > 1:     # skip the levels between, straight down
+                ax.plot([px, px], [py - height / 2, y + step_y - height / 2], color="0.45",
+                        lw=0.9, zorder=0.5)
+                py = y + step_y
+            ax.annotate("", xy=(x, y + height / 2), xytext=(px, py - height / 2),
+                        arrowprops=dict(arrowstyle="-|>", color="0.45", lw=0.9,
+                                        shrinkA=0, shrinkB=0), zorder=0.5)
+    seen = []
+    for b in blocks:
+        x, y = centre[b.name]
+        group = _KIND_GROUPS.get(b.kind, "other")
+        seen += [group] if group not in seen else []
+        ax.add_patch(Rectangle((x - width / 2, y - height / 2), width, height,
+                               facecolor=ARCHITECTURE_COLOURS[group], edgecolor="0.35",
+                               linewidth=0.8, gid=f"block:{b.name}"))
+        shape = "×".join(str(n) for n in b.shape)
+        label = f"{b.name}  {b.window}" if b.window else b.name
+        ax.text(x - width / 2 + 0.08, y, label, ha="left", va="center", fontsize=fontsize)
+        ax.text(x + width / 2 - 0.08, y, shape, ha="right", va="center", fontsize=fontsize,
+                color="0.2")
+    left = min(c[0] for c in centre.values()) - width / 2 - 0.1
+    right = max(c[0] for c in centre.values()) + width / 2 + 0.1
+    ax.set_xlim(left, right)
+    ax.set_ylim(-(depth - 1) * step_y - height / 2 - 0.15, height / 2 + 0.15)
+    ax.axis("off")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(facecolor=ARCHITECTURE_COLOURS[g], edgecolor="0.35", label=g)
+                       for g in seen],
+              loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _listed_blocks(layers) -> list[_Block]:
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)) or not layers:
+        raise TypeError("`model_or_layers` must be a Keras model or a non-empty list of "
+                        f"(name, shape) or (name, kind, shape) entries, got {describe(layers)}")
+    blocks = []
+    for index, entry in enumerate(layers):
+        if hasattr(entry, "name") and hasattr(entry, "shape") and hasattr(entry, "kind"):
+            name, kind, shape = entry.name, entry.kind, entry.shape
+        elif isinstance(entry, (list, tuple)) and len(entry) in (2, 3):
+            name, kind, shape = (entry[0], "other", entry[1]) if len(entry) == 2 else entry
+        else:
+            raise ValueError(f"`model_or_layers[{index}]` must be (name, shape) or "
+                             f"(name, kind, shape), got {describe(entry)}")
+        shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+        parents = (blocks[-1].name,) if blocks else ()
+        blocks.append(_Block(str(name), str(kind), shape, parents))
+    return blocks
+
+
+def _keras_history(node) -> list[str]:
+    """Names of the layers whose outputs appear in a serialised inbound node."""
+    if isinstance(node, dict):
+        history = node.get("config", {}).get("keras_history") if node.get(
+            "class_name") == "__keras_tensor__" else None
+        if history:
+            return [history[0]]
+        return [name for value in node.values() for name in _keras_history(value)]
+    if isinstance(node, (list, tuple)):
+        return [name for value in node for name in _keras_history(value)]
+    return []
+
+
+def _model_blocks(model) -> list[_Block]:
+    """Blocks of a functional Keras model, with the skipped layers' edges passed through."""
+    config = {entry["name"]: entry for entry in model.get_config()["layers"]}
+    kept, source = [], {}
+    for layer in model.layers:
+        parents = []
+        for name in _keras_history(config[layer.name].get("inbound_nodes", [])):
+            for p in source.get(name, (name,)):
+                if p not in parents:
+                    parents.append(p)
+        if type(layer).__name__ in _NOT_DRAWN:
+            source[layer.name] = tuple(parents)       # edges go straight through
+            continue
+        shape = tuple(int(n) for n in layer.output.shape[1:])
+        kept.append(_Block(layer.name, type(layer).__name__, shape, tuple(parents),
+                           _window_text(layer)))
+    return kept
+
+
+def _window_text(layer) -> str:
+    """``"KHxKW"`` of a layer's sliding window, with ``"/stride"`` when the stride is not 1."""
+    kernel = getattr(layer, "kernel_size", None) or getattr(layer, "pool_size", None)
+    if kernel is None:
+        return ""
+    kernel = tuple(kernel) if isinstance(kernel, (list, tuple)) else (kernel, kernel)
+    stride = getattr(layer, "strides", None) or kernel
+    stride = tuple(stride) if isinstance(stride, (list, tuple)) else (stride, stride)
+    text = "x".join(str(k) for k in kernel)
+    if stride != (1, 1):
+        text += "/" + (str(stride[0]) if stride[0] == stride[1] else "x".join(map(str, stride)))
+    return text
+
+
+def _block_positions(blocks):
+    """Column (int or half-int) and depth of every block: branches side by side."""
+    levels, xs = {}, {}
+    children = {b.name: [] for b in blocks}
+    by_name = {b.name: b for b in blocks}
+    for b in blocks:
+        levels[b.name] = 1 + max((levels[p] for p in b.parents), default=-1)
+        for p in b.parents:
+            children[p].append(b.name)
+    branch = {}                      # a branch's place in the list of inputs of the merge it feeds
+    for b in blocks:
+        for i, name in enumerate(b.parents if len(b.parents) > 1 else ()):
+            while name not in branch:
+                branch[name] = i
+                parents = by_name[name].parents
+                if len(parents) != 1 or len(children[parents[0]]) != 1:
+                    break
+                name = parents[0]
+    for kids in children.values():
+        kids.sort(key=lambda name: branch.get(name, 0))
+    for b in sorted(blocks, key=lambda blk: levels[blk.name]):
+        if not b.parents:
+            xs[b.name] = 0.0
+        elif len(b.parents) > 1:
+            xs[b.name] = sum(xs[p] for p in b.parents) / len(b.parents)
+        else:
+            siblings = children[b.parents[0]]
+            if len(siblings) > 1:    # branches spread around their parent
+                i = siblings.index(b.name)
+                xs[b.name] = xs[b.parents[0]] + i - (len(siblings) - 1) / 2
+            else:
+                xs[b.name] = xs[b.parents[0]]
+    return xs, levels

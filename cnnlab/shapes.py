@@ -28,10 +28,15 @@ kernels return cannot disagree.
 from __future__ import annotations
 
 import numbers
+from typing import NamedTuple
 
-from ._validate import check_choice, check_int, describe
+from ._validate import check_choice, check_int, check_pair, describe
 
-__all__ = ["conv_output_size", "pool_output_size", "padding_amounts"]
+__all__ = [
+    "conv_output_size", "pool_output_size", "padding_amounts",
+    "conv2d_params", "dense_params", "locally_connected_params", "pool_params",
+    "LayerInfo", "layer_table", "layer_output_shapes", "count_params",
+]
 
 PADDING_NAMES = ("valid", "same", "full")
 
@@ -194,3 +199,524 @@ def _padding_pair(padding) -> tuple[int, int]:
         if v < 0:
             raise ValueError(f"`padding` must not be negative, got {describe(padding)}")
     return int(values[0]), int(values[1])
+
+
+# ----------------------------------------------------------------- LeNet-5 (lesson 09)
+
+from typing import NamedTuple  # noqa: E402
+
+__all__ += ["LayerCount", "lenet5_c3_table", "lenet5_table"]
+
+
+class LayerCount(NamedTuple):
+    """One row of :func:`lenet5_table`: a layer's output, parameters and connections."""
+
+    name: str
+    kind: str          # "input", "convolution", "subsampling", "max pooling" or "dense"
+    maps: int          # feature maps (units for a dense layer)
+    height: int
+    width: int
+    params: int        # trainable parameters
+    connections: int   # multiply-adds (a bias counts as one) for one input image
+
+
+def lenet5_c3_table():
+    """LeNet-5's connection table between S2 (6 maps) and C3 (16 maps) (lesson 09).
+
+    Column ``j`` lists the S2 maps that C3 map ``j`` sees (Table I of LeCun et
+    al., 1998): maps 0-5 see 3 adjacent maps (``j, j+1, j+2``, wrapping
+    around), maps 6-11 see 4 adjacent maps, maps 12-14 see 4 maps made of two
+    adjacent pairs (``j, j+1, j+3, j+4``), and map 15 sees all 6.
+
+    Returns
+    -------
+    table : (6, 16) ndarray of int
+        ``table[i, j] = 1`` when S2 map ``i`` feeds C3 map ``j``; 60 ones.
+    """
+    import numpy as np
+
+    table = np.zeros((6, 16), dtype=np.int64)
+    for j in range(6):
+        table[[j, (j + 1) % 6, (j + 2) % 6], j] = 1
+        table[[(j + d) % 6 for d in range(4)], 6 + j] = 1
+    for j in range(3):
+        table[[j, j + 1, (j + 3) % 6, (j + 4) % 6], 12 + j] = 1
+    table[:, 15] = 1
+    return table
+
+
+def lenet5_table(variant="classic") -> list[LayerCount]:
+    """LeNet-5 layer by layer: output size, parameters and connections (lesson 09).
+
+    Everything is computed from the layer sizes: a 32x32 input, 5x5
+    convolutions, 2x2 subsampling. For a convolution each output cell of map
+    ``j`` is connected to ``5 * 5 * n_j`` inputs plus a bias, where ``n_j`` is
+    the number of input maps it sees; parameters are counted once per map
+    (shared weights), connections once per output cell. A subsampling cell
+    has 4 inputs plus a bias, and 2 parameters per map (coefficient and bias).
+
+    Parameters
+    ----------
+    variant : {"classic", "modern"}
+        ``"classic"``: the paper's subsampling layers and partial C3 table
+        (:func:`lenet5_c3_table`). ``"modern"``: 2x2 max pooling (no
+        parameters, 4 connections per cell) and a fully connected C3.
+        Both end with a dense softmax layer of 10 units (84 * 10 + 10
+        parameters) where the paper has 10 radial basis units (84 * 10).
+
+    Returns
+    -------
+    list of LayerCount
+        Rows ``input, C1, S2, C3, S4, C5, F6, output``.
+    """
+    check_choice(variant, "variant", ("classic", "modern"))
+    classic = variant == "classic"
+    rows = [LayerCount("input", "input", 1, 32, 32, 0, 0)]
+    rows.append(_conv_count("C1", rows[-1], 6, 5))
+    rows.append(_pool_count("S2", rows[-1], 2, trainable=classic))
+    rows.append(_conv_count("C3", rows[-1], 16, 5, table=lenet5_c3_table() if classic else None))
+    rows.append(_pool_count("S4", rows[-1], 2, trainable=classic))
+    rows.append(_conv_count("C5", rows[-1], 120, 5))
+    rows.append(_dense_count("F6", rows[-1], 84))
+    rows.append(_dense_count("output", rows[-1], 10))
+    return rows
+
+
+def _conv_count(name, previous: LayerCount, maps: int, k: int, table=None) -> LayerCount:
+    """A 'valid' k x k convolution; ``table`` (C_in, C_out) limits which input maps each map sees."""
+    h, w = conv_output_size(previous.height, k), conv_output_size(previous.width, k)
+    if table is None:
+        inputs_per_map = [previous.maps] * maps
+    else:
+        assert table.shape == (previous.maps, maps)
+        inputs_per_map = [int(n) for n in table.sum(axis=0)]
+    params = sum(k * k * n + 1 for n in inputs_per_map)   # weights shared across positions
+    return LayerCount(name, "convolution", maps, h, w, params, params * h * w)
+
+
+def _pool_count(name, previous: LayerCount, p: int, *, trainable: bool) -> LayerCount:
+    """2x2 subsampling (coefficient and bias per map) or max pooling (no parameters)."""
+    h, w = pool_output_size(previous.height, p), pool_output_size(previous.width, p)
+    cells = previous.maps * h * w
+    if trainable:
+        return LayerCount(name, "subsampling", previous.maps, h, w, 2 * previous.maps,
+                          cells * (p * p + 1))
+    return LayerCount(name, "max pooling", previous.maps, h, w, 0, cells * p * p)
+
+
+def _dense_count(name, previous: LayerCount, units: int) -> LayerCount:
+    params = units * (previous.maps * previous.height * previous.width + 1)
+    return LayerCount(name, "dense", units, 1, 1, params, params)
+
+
+# --------------------------------------------------------------------------
+# Parameter counts (lessons 04 and 07)
+# --------------------------------------------------------------------------
+#
+# A layer's parameters are the numbers training changes: the weights of its
+# filters or connections and one bias per output map (or unit). They do not
+# depend on the size of the input image, only on its depth.
+
+def conv2d_params(kernel_size, c_in, c_out, use_bias=True) -> int:
+    """Number of parameters of a 2D convolutional layer.
+
+    Parameters
+    ----------
+    kernel_size : int or (int, int)
+        ``KH`` and ``KW``.
+    c_in : int
+        Depth of the input (every filter is ``KH x KW x c_in``).
+    c_out : int
+        Number of filters, i.e. depth of the output.
+    use_bias : bool
+        Count one bias per filter.
+
+    Returns
+    -------
+    int
+        ``KH * KW * c_in * c_out`` weights, plus ``c_out`` biases.
+
+    Examples
+    --------
+    >>> conv2d_params(3, 1, 32)         # 32 filters of 3x3 on a grey image
+    320
+    >>> conv2d_params((3, 3), 4, 2, use_bias=False)   # ARGB input, 2 filters: 4x2x3x3
+    72
+    """
+    kh, kw = check_pair(kernel_size, "kernel_size", minimum=1)
+    c_in = check_int(c_in, "c_in", minimum=1)
+    c_out = check_int(c_out, "c_out", minimum=1)
+    return kh * kw * c_in * c_out + (c_out if _check_bool(use_bias, "use_bias") else 0)
+
+
+def dense_params(n_in, n_out, use_bias=True) -> int:
+    """Number of parameters of a fully connected (dense) layer.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Number of inputs and of units; every unit is connected to every input.
+    use_bias : bool
+        Count one bias per unit.
+
+    Returns
+    -------
+    int
+        ``n_in * n_out`` weights, plus ``n_out`` biases.
+
+    Examples
+    --------
+    >>> dense_params(1600, 512)
+    819712
+    """
+    n_in = check_int(n_in, "n_in", minimum=1)
+    n_out = check_int(n_out, "n_out", minimum=1)
+    return n_in * n_out + (n_out if _check_bool(use_bias, "use_bias") else 0)
+
+
+def locally_connected_params(out_size, kernel_size, c_in=1, c_out=1, use_bias=True) -> int:
+    """Parameters of a locally connected layer: local windows, weights *not* shared.
+
+    Every output cell looks at one ``KH x KW x c_in`` window, like a
+    convolution, but has its own weights (and its own bias) instead of
+    sharing one filter with every other position.
+
+    Parameters
+    ----------
+    out_size : int or (int, int)
+        Output cells along rows and columns (``(H_out, W_out)``).
+    kernel_size : int or (int, int)
+        Window ``KH x KW``.
+    c_in : int
+        Input depth.
+    c_out : int
+        Output maps.
+    use_bias : bool
+        Count one bias per output cell.
+
+    Returns
+    -------
+    int
+        ``H_out * W_out * (KH * KW * c_in * c_out)`` weights, plus
+        ``H_out * W_out * c_out`` biases: :func:`conv2d_params` once per position.
+
+    Examples
+    --------
+    >>> locally_connected_params((1000, 1000), 10, use_bias=False)   # 10x10 windows
+    100000000
+    """
+    h_out, w_out = check_pair(out_size, "out_size", minimum=1)
+    return h_out * w_out * conv2d_params(kernel_size, c_in, c_out, use_bias)
+
+
+def pool_params() -> int:
+    """Parameters of a max or average pooling layer: always 0.
+
+    Pooling takes the largest value or the mean of each window; there is
+    nothing to learn. (LeNet-5's trainable subsampling, lesson 09, is another
+    layer.)
+    """
+    return 0
+
+
+# --------------------------------------------------------------------------
+# A stack of layers, described in plain Python (lesson 07)
+# --------------------------------------------------------------------------
+
+class LayerInfo(NamedTuple):
+    """One row of :func:`layer_table`."""
+
+    kind: str
+    output_shape: tuple
+    params: int
+
+
+_LAYER_OPTIONS = {
+    "conv2d": ({"filters", "kernel_size"}, {"stride", "padding", "dilation", "use_bias"}),
+    "max_pool2d": (set(), {"pool_size", "stride", "padding"}),
+    "avg_pool2d": (set(), {"pool_size", "stride", "padding"}),
+    "global_avg_pool2d": (set(), set()),
+    "flatten": (set(), set()),
+    "dense": ({"units"}, {"use_bias"}),
+    "activation": (set(), {"function"}),
+    "dropout": (set(), {"rate"}),
+}
+LAYER_KINDS = tuple(_LAYER_OPTIONS)
+
+
+def layer_table(layers, input_shape) -> list[LayerInfo]:
+    """Output shape and parameter count of every layer of a stack.
+
+    A stack is a list of layers; each layer is a kind name, or a pair
+    ``(kind, options)`` with a dict of options:
+
+    =====================  =============================================  =================
+    kind                   options (defaults)                             output shape
+    =====================  =============================================  =================
+    "conv2d"               filters, kernel_size, stride=1,                (H', W', filters)
+                           padding="valid", dilation=1, use_bias=True
+    "max_pool2d",          pool_size=2, stride=None, padding="valid"      (H', W', C)
+    "avg_pool2d"
+    "global_avg_pool2d"    -                                              (C,)
+    "flatten"              -                                              (H * W * C,)
+    "dense"                units, use_bias=True                           (units,)
+    "activation"           function=None (a name, for the reader)         unchanged
+    "dropout"              rate=None                                      unchanged
+    =====================  =============================================  =================
+
+    Shapes leave out the batch axis. "dense" needs a flat input: put
+    "flatten" before it (Keras would apply it to the last axis only).
+
+    Parameters
+    ----------
+    layers : list
+        The stack, e.g. the MNIST network of lesson 07::
+
+            [("conv2d", {"filters": 32, "kernel_size": 3}), "max_pool2d",
+             ("conv2d", {"filters": 64, "kernel_size": 3}), "max_pool2d",
+             "flatten", ("dense", {"units": 512}), "dropout", ("dense", {"units": 10})]
+
+    input_shape : tuple of int
+        ``(H, W, C)`` for images, ``(n,)`` for vectors; no batch axis.
+
+    Returns
+    -------
+    list of LayerInfo
+        ``(kind, output_shape, params)`` for each layer, in order.
+
+    Raises
+    ------
+    ValueError
+        Naming the layer (its position and kind) whose options or input do
+        not fit, e.g. a pooling window larger than its input.
+    """
+    shape = _check_input_shape(input_shape)
+    if isinstance(layers, (str, tuple)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"`layers` must be a list of layers, got {describe(layers)}")
+    rows = []
+    for index, layer in enumerate(layers):
+        kind, options = _parse_layer(layer, index)
+        try:
+            shape, params = _apply_layer(kind, options, shape)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"layer {index} ({kind!r}): {exc}") from None
+        rows.append(LayerInfo(kind, shape, params))
+    return rows
+
+
+def layer_output_shapes(layers, input_shape) -> list[tuple]:
+    """Output shape of every layer of a stack (see :func:`layer_table`).
+
+    Examples
+    --------
+    >>> layer_output_shapes([("conv2d", {"filters": 32, "kernel_size": 3}), "max_pool2d"],
+    ...                     (28, 28, 1))
+    [(26, 26, 32), (13, 13, 32)]
+    """
+    return [row.output_shape for row in layer_table(layers, input_shape)]
+
+
+def count_params(layers, input_shape) -> int:
+    """Total number of parameters of a stack (see :func:`layer_table`).
+
+    Matches ``model.count_params()`` of the same stack built in Keras.
+    """
+    return sum(row.params for row in layer_table(layers, input_shape))
+
+
+def _check_bool(value, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"`{name}` must be True or False, got {describe(value)}")
+    return value
+
+
+def _check_input_shape(input_shape) -> tuple:
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) not in (1, 3):
+        raise ValueError(
+            "`input_shape` must be (H, W, C) for images or (n,) for vectors, without the "
+            f"batch axis; got {describe(input_shape)}")
+    return tuple(check_int(v, "input_shape", minimum=1) for v in input_shape)
+
+
+def _parse_layer(layer, index: int) -> tuple[str, dict]:
+    if isinstance(layer, str):
+        kind, options = layer, {}
+    elif isinstance(layer, (tuple, list)) and len(layer) in (1, 2) and isinstance(layer[0], str):
+        kind, options = layer[0], (layer[1] if len(layer) == 2 else {})
+    else:
+        raise TypeError(
+            f"layer {index} must be a kind name or a (kind, options) pair, got {describe(layer)}")
+    check_choice(kind, f"layer {index} kind", LAYER_KINDS)
+    if not isinstance(options, dict):
+        raise TypeError(f"layer {index} ({kind!r}): options must be a dict, got {describe(options)}")
+    required, optional = _LAYER_OPTIONS[kind]
+    missing = sorted(required - set(options))
+    unknown = sorted(set(options) - required - optional)
+    if missing or unknown:
+        allowed = ", ".join(sorted(required | optional)) or "none"
+        raise ValueError(
+            f"layer {index} ({kind!r}): "
+            + (f"missing option(s) {', '.join(missing)}; " if missing else "")
+            + (f"unknown option(s) {', '.join(unknown)}; " if unknown else "")
+            + f"options are: {allowed}")
+    return kind, options
+
+
+def _apply_layer(kind: str, o: dict, shape: tuple) -> tuple[tuple, int]:
+    """Output shape and parameter count of one layer on an input of ``shape``."""
+    if kind in ("activation", "dropout"):
+        return shape, 0
+    if kind == "dense":
+        if len(shape) != 1:
+            raise ValueError(f"needs a flat input (n,), got {shape}; put 'flatten' before it")
+        units = check_int(o["units"], "units", minimum=1)
+        return (units,), dense_params(shape[0], units, o.get("use_bias", True))
+    if len(shape) != 3:
+        raise ValueError(f"needs an (H, W, C) input, got {shape}")
+    h, w, c = shape
+    if kind == "flatten":
+        return (h * w * c,), 0
+    if kind == "global_avg_pool2d":
+        return (c,), pool_params()
+    if kind == "conv2d":
+        filters = check_int(o["filters"], "filters", minimum=1)
+        kernel = check_pair(o["kernel_size"], "kernel_size", minimum=1)
+        stride = check_pair(o.get("stride", 1), "stride", minimum=1)
+        dilation = check_pair(o.get("dilation", 1), "dilation", minimum=1)
+        pads = _pair_padding(o.get("padding", "valid"))
+        size = tuple(conv_output_size(n, k, s, p, d)
+                     for n, k, s, p, d in zip((h, w), kernel, stride, pads, dilation))
+        return (*size, filters), conv2d_params(kernel, c, filters, o.get("use_bias", True))
+    # max_pool2d, avg_pool2d
+    pool = check_pair(o.get("pool_size", 2), "pool_size", minimum=1)
+    stride = pool if o.get("stride") is None else check_pair(o["stride"], "stride", minimum=1)
+    padding = o.get("padding", "valid")
+    size = tuple(pool_output_size(n, p, s, padding) for n, p, s in zip((h, w), pool, stride))
+    return (*size, c), pool_params()
+
+
+def _pair_padding(padding):
+    """Per-axis padding for a conv2d layer: a name, an int, (ph, pw) or ((t, b), (l, r))."""
+    if isinstance(padding, (tuple, list)) and len(padding) == 2:
+        return padding[0], padding[1]
+    return padding, padding
+
+
+# --------------------------------------------------------------------------
+# Receptive fields (lesson 10)
+# --------------------------------------------------------------------------
+#
+# The receptive field of a layer is the patch of the input image that one of
+# its output cells depends on. Along one axis, a layer with kernel ``k``,
+# dilation ``d`` and stride ``s`` placed after layers whose cells see ``r``
+# input pixels, neighbouring cells being ``j`` input pixels apart (the
+# "jump", the product of the strides so far), sees
+#
+#     r_out = r + (k_eff - 1) * j,     j_out = j * s,     k_eff = (k - 1) * d + 1
+#
+# starting from r = j = 1 (one pixel). Padding moves the window but does not
+# change its size.
+
+__all__ += ["FieldRow", "receptive_field"]
+
+
+class FieldRow(NamedTuple):
+    """One row of :func:`receptive_field`; every field is a ``(height, width)`` pair."""
+
+    name: str
+    kernel: tuple      # (KH, KW) of the layer's window
+    stride: tuple      # (SH, SW)
+    jump: tuple        # input pixels between neighbouring output cells
+    size: tuple        # receptive field of one output cell, in input pixels
+
+
+def receptive_field(layers) -> list[FieldRow]:
+    """Receptive field of every layer of a chain of convolutions and poolings (lesson 10).
+
+    Parameters
+    ----------
+    layers : list or keras.Model
+        Either a list of windows, one per layer, each ``(kernel, stride)`` or
+        ``(kernel, stride, dilation)``, optionally preceded by a name, with
+        ints or ``(h, w)`` pairs: ``[(3, 1), (3, 1)]``, ``[("pool", 2, 2)]``,
+        ``[((3, 1), 1), ((1, 3), 1)]``. Or a Keras model whose layers form a
+        chain: every layer with a ``kernel_size`` or ``pool_size`` counts
+        (stride from ``strides``, else the pool size, else 1; dilation from
+        ``dilation_rate``); layers without a sliding window (activations,
+        normalisation, padding, flatten, dense) do not change the field and
+        are left out.
+
+    Returns
+    -------
+    list of FieldRow
+        One row per window layer, in order. ``size`` is not clipped to the
+        image: it may be larger than the input, with the extra lying in the padding.
+
+    Raises
+    ------
+    ValueError
+        For a malformed entry (naming its position) or a model that branches
+        (a layer with several inputs, as in Inception or ResNet).
+
+    Examples
+    --------
+    >>> receptive_field([(3, 1), (3, 1)])[-1].size      # two stacked 3x3 convolutions
+    (5, 5)
+    >>> receptive_field([(3, 1)] * 3)[-1].size         # three
+    (7, 7)
+    >>> receptive_field([(5, 1), (2, 2), (5, 1)])[-1].size
+    (14, 14)
+    """
+    specs = _model_windows(layers) if hasattr(layers, "layers") else _listed_windows(layers)
+    size, jump = (1, 1), (1, 1)
+    rows = []
+    for name, kernel, stride, dilation in specs:
+        span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilation))   # k_eff per axis
+        size = tuple(r + (s - 1) * j for r, s, j in zip(size, span, jump))
+        jump = tuple(j * s for j, s in zip(jump, stride))
+        rows.append(FieldRow(name, kernel, stride, jump, size))
+    return rows
+
+
+def _listed_windows(layers):
+    """``(name, kernel, stride, dilation)`` for every entry of a list of windows."""
+    if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)):
+        raise TypeError("`layers` must be a list of (kernel, stride) entries or a Keras model, "
+                        f"got {describe(layers)}")
+    specs = []
+    for index, entry in enumerate(layers):
+        where = f"layers[{index}]"
+        name = f"layer{index + 1}"
+        if isinstance(entry, (list, tuple)) and entry and isinstance(entry[0], str):
+            name, entry = entry[0], tuple(entry[1:])
+        if not isinstance(entry, (list, tuple)) or len(entry) not in (2, 3):
+            raise ValueError(f"`{where}` must be (kernel, stride) or (kernel, stride, dilation), "
+                             f"optionally after a name, got {describe(entry)}")
+        kernel = check_pair(entry[0], f"{where} kernel", minimum=1)
+        stride = check_pair(entry[1], f"{where} stride", minimum=1)
+        dilation = check_pair(entry[2] if len(entry) == 3 else 1, f"{where} dilation", minimum=1)
+        specs.append((name, kernel, stride, dilation))
+    return specs
+
+
+def _model_windows(model):
+    """``(name, kernel, stride, dilation)`` of the window layers of a chain-shaped Keras model."""
+    specs = []
+    for layer in model.layers:
+        inputs = getattr(layer, "input", None)
+        if isinstance(inputs, (list, tuple)) and len(inputs) > 1:
+            raise ValueError(
+                f"receptive_field follows a chain of layers, but layer {layer.name!r} joins "
+                f"{len(inputs)} branches; give the windows of one path as a list instead")
+        kernel = getattr(layer, "kernel_size", None) or getattr(layer, "pool_size", None)
+        if kernel is None:
+            continue
+        stride = getattr(layer, "strides", None) or getattr(layer, "pool_size", None) or 1
+        dilation = getattr(layer, "dilation_rate", None) or 1
+        specs.append((layer.name, check_pair(tuple(kernel) if isinstance(kernel, list) else kernel,
+                                             "kernel_size", minimum=1),
+                      check_pair(tuple(stride) if isinstance(stride, list) else stride,
+                                 "strides", minimum=1),
+                      check_pair(tuple(dilation) if isinstance(dilation, list) else dilation,
+                                 "dilation_rate", minimum=1)))
+    return specs

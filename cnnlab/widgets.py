@@ -15,13 +15,14 @@ several controls with a single redraw, wrap the changes in
 
 from __future__ import annotations
 
+import io
 import time
 from contextlib import contextmanager
 
 import ipywidgets as widgets
 import numpy as np
 
-from . import data, filters, kernels
+from . import data, filters, kernels, plot, shapes
 from ._validate import as_array, check_choice, check_int, describe
 from .plot import array_to_png
 
@@ -546,3 +547,709 @@ def _check_presets(presets) -> list[str]:
     for name in names:
         check_choice(name, "presets", filters.names())
     return names
+
+
+# ----------------------------------------------------------------- lesson 04
+
+def channel_example(seed: int = 0):
+    """A small multi-channel example in the style of the cs231n demo (lesson 04).
+
+    Returns
+    -------
+    x : (5, 5, 3) ndarray
+        Integers 0, 1 or 2.
+    kernel : (3, 3, 3, 2) ndarray
+        Two 3x3x3 filters of integers -1, 0 or 1.
+    bias : (2,) ndarray
+        ``[1, 0]``.
+    """
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
+    x = rng.integers(0, 3, size=(5, 5, 3)).astype(float)            # (H, W, C)
+    kernel = rng.integers(-1, 2, size=(3, 3, 3, 2)).astype(float)   # (KH, KW, C, K)
+    return x, kernel, np.array([1.0, 0.0])
+
+
+class ChannelExplorer(_Explorer):
+    """Pick one output cell of a multi-channel convolution and see where it comes from.
+
+    Introduced in lesson 04. Choose the output row, column and filter with
+    the sliders, and the stride and padding in the boxes. The view shows, for
+    every input channel, the (zero-padded) input with the window under that
+    cell highlighted, the filter's slice for that channel and the sum of
+    their element-wise products; then the channel sums plus the bias written
+    out, and the output map with the cell marked. Settings that cannot work
+    (stride 0, negative padding, a filter larger than the padded input) are
+    explained in the status line and the last good view stays.
+
+    Parameters
+    ----------
+    x : (H, W, C) array_like, optional
+        The input; by default :func:`channel_example` (5x5x3).
+    kernel : (KH, KW, C, K) array_like, optional
+        ``K`` filters as deep as ``x``; by default the example's two 3x3x3 filters.
+    bias : float or (K,) array_like, optional
+        Default: the example's ``[1, 0]`` with the example filters, else 0.
+    stride, padding : int
+        Starting values (the cs231n demo uses stride 2, padding 1).
+
+    Attributes
+    ----------
+    controls : dict
+        ``"row"``, ``"col"``, ``"filter"`` (IntSlider), ``"stride"``, ``"padding"`` (IntText).
+    output : (H_out, W_out, K) ndarray
+        The whole output volume now shown.
+    value : float
+        The chosen output cell.
+    channel_sums : (C,) ndarray
+        Window × filter slice, summed, for each input channel.
+    window : (int, int)
+        Top-left corner of the window in the padded input.
+    view : ipywidgets.HTML
+    widget : ipywidgets.VBox
+    status : ipywidgets.Label
+    """
+
+    def __init__(self, x=None, kernel=None, bias=None, *, stride=2, padding=1):
+        super().__init__()
+        ex, ek, eb = channel_example()
+        self._x = ex if x is None else as_array(x, "x", ndims=3)                # (H, W, C)
+        self._kernel = ek if kernel is None else as_array(kernel, "kernel", ndims=4)
+        if bias is None:
+            bias = eb if kernel is None else 0.0
+        kernels.conv2d(self._x[None], self._kernel, bias,
+                       stride=stride, padding=padding)     # refuse bad starting values now
+        self._bias = np.broadcast_to(as_array(bias, "bias"),
+                                     (self._kernel.shape[3],)).astype(float)   # (K,)
+        k = self._kernel.shape[3]
+        slider = dict(min=0, max=0, value=0, continuous_update=True,
+                      layout=widgets.Layout(width="260px"))
+        box = dict(layout=widgets.Layout(width="150px"), style={"description_width": "60px"})
+        self.controls.update(
+            row=widgets.IntSlider(description="row", **slider),
+            col=widgets.IntSlider(description="column", **slider),
+            filter=widgets.IntSlider(description="filter", **{**slider, "max": k - 1}),
+            stride=widgets.IntText(value=check_int(stride, "stride"), description="stride", **box),
+            padding=widgets.IntText(value=check_int(padding, "padding"), description="padding",
+                                    **box),
+        )
+        self.view = widgets.HTML()
+        self.status = widgets.Label()
+        c = self.controls
+        self.widget = widgets.VBox([
+            widgets.HBox([c["row"], c["col"], c["filter"]]),
+            widgets.HBox([c["stride"], c["padding"],
+                          widgets.Label(f"input {_shape_text(self._x.shape)}, "
+                                        f"{k} filters of {_shape_text(self._kernel.shape[:3])}")]),
+            self.view,
+            self.status,
+        ])
+        self.output = None
+        self.value = float("nan")
+        self.channel_sums = None
+        self.window = None
+        for control in c.values():
+            control.observe(self._on_control, names="value")
+        self.redraw()
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The filters, ``(KH, KW, C, K)`` (a copy)."""
+        return self._kernel.copy()
+
+    @property
+    def x(self) -> np.ndarray:
+        """The input, ``(H, W, C)`` (a copy)."""
+        return self._x.copy()
+
+    def select(self, row: int, col: int, filter: int = 0) -> None:
+        """Choose an output cell (one redraw)."""
+        with self.hold_redraw():
+            self.controls["row"].value = check_int(row, "row", minimum=0)
+            self.controls["col"].value = check_int(col, "col", minimum=0)
+            self.controls["filter"].value = check_int(filter, "filter", minimum=0)
+
+    def _on_control(self, change):
+        if not self._quiet_depth:
+            self._request_redraw()
+
+    def _problem(self, stride: int, padding: int) -> str | None:
+        """Why these settings cannot work, or None."""
+        if stride < 1:
+            return f"Stride must be at least 1 (the window has to move), got {stride}."
+        if padding < 0:
+            return f"Padding must be 0 or more rows/columns of zeros, got {padding}."
+        (h, w, _), (kh, kw) = self._x.shape, self._kernel.shape[:2]
+        if kh > h + 2 * padding or kw > w + 2 * padding:
+            return (f"The {kh}x{kw} filter does not fit in the {h + 2 * padding}x"
+                    f"{w + 2 * padding} padded input; use more padding.")
+        return None
+
+    def _draw(self) -> None:
+        from . import shapes
+        from .plot import _channel_step, _equation, channel_step_html
+
+        c = self.controls
+        stride, padding = c["stride"].value, c["padding"].value
+        problem = self._problem(stride, padding)
+        if problem:
+            self.status.value = problem + " (Showing the last good result.)"
+            return
+        h_out = shapes.conv_output_size(self._x.shape[0], self._kernel.shape[0], stride, padding)
+        w_out = shapes.conv_output_size(self._x.shape[1], self._kernel.shape[1], stride, padding)
+        with self._quiet():                       # a smaller output may move the sliders
+            c["row"].max, c["col"].max = h_out - 1, w_out - 1
+        position = (c["row"].value, c["col"].value, c["filter"].value)
+        step = _channel_step(self._x, self._kernel, position, self._bias, stride, padding)
+        self.view.value = channel_step_html(self._x, self._kernel, position, bias=self._bias,
+                                            stride=stride, padding=padding)
+        self.output, self.value = step.output, step.total
+        self.channel_sums, self.window = step.sums, (step.top, step.left)
+        self.status.value = (f"output {h_out}x{w_out}x{self._kernel.shape[3]} (stride {stride}, "
+                             f"padding {padding}) · {_equation(step, position, '{:.3g}')}")
+
+
+def _shape_text(shape) -> str:
+    return "x".join(str(n) for n in shape)
+
+
+# ----------------------------------------------------------------- lessons 03 and 05
+
+PICTURE_DPI = 80
+PICTURE_CELL_INCHES = 0.42        # one cell of the arithmetic / pooling pictures
+PICTURE_MAX_INCHES = 9.0          # widest picture; cells shrink to fit
+PICTURE_TITLE_INCHES = 0.4
+PADDING_MODES = ("valid", "same", "full", "number")
+MAX_INPUT_SIDE = 12               # PaddingStrideExplorer's input slider
+MAX_KERNEL_SIDE = 7
+POOL_INPUTS = ("numbers 8x8", "numbers 5x5", "lines 8x8", "digit 28x28")
+MAX_POOL_SLIDER = 6
+
+
+class _FigurePNG:
+    """One off-screen matplotlib figure, cleared and redrawn for every picture.
+
+    It is never shown and never registered with pyplot, so redraws add no
+    output and no open figures; :meth:`render` returns PNG bytes for an
+    ``ipywidgets.Image``.
+    """
+
+    def __init__(self):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(dpi=PICTURE_DPI)
+        FigureCanvasAgg(self.figure)
+
+    def render(self, draw, span) -> bytes:
+        """Call ``draw(ax, fontsize)`` on a fresh Axes sized for ``span`` (cells wide, high)."""
+        fig = self.figure
+        fig.clear()
+        cell = min(PICTURE_CELL_INCHES, PICTURE_MAX_INCHES / span[0])
+        height = span[1] * cell + PICTURE_TITLE_INCHES
+        fig.set_size_inches(span[0] * cell, height)
+        ax = fig.add_axes((0, 0, 1, span[1] * cell / height))
+        draw(ax, 0.4 * cell * 72)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+
+class PaddingStrideExplorer(_Explorer):
+    """Choose input size, kernel size, padding, stride and dilation; see the shape and every step.
+
+    Introduced in lesson 03. Layout: a menu of the named cases of Dumoulin &
+    Visin's guide (``plot.ARITHMETIC_CASES``); sliders for the input side
+    ``n`` and kernel side ``k``; the padding menu ("valid", "same", "full",
+    or "number" to use the ``p`` box); boxes for stride and dilation; the
+    output-size formula with the numbers filled in; the picture of one step
+    (``plot.plot_convolution_frame`` on ``plot.arithmetic_example(n, k)``),
+    stepped by a play button linked to a step slider; a status line.
+
+    Settings that cannot work (a kernel larger than the padded input, a
+    stride of 0, a negative padding) are explained in the status line and
+    the last good picture stays.
+
+    Parameters
+    ----------
+    n : int
+        Input side, 1 to 12.
+    kernel_size : int
+        Kernel side, 1 to 7.
+    padding : {"valid", "same", "full"} or int
+    stride, dilation : int
+    case : str, optional
+        A name from ``plot.ARITHMETIC_CASES``; its settings replace the numbers above.
+
+    Attributes
+    ----------
+    controls : dict
+        ``"case"``, ``"n"``, ``"kernel_size"``, ``"padding"``, ``"p"``,
+        ``"stride"``, ``"dilation"``, ``"step"`` (IntSlider), ``"play"``.
+    frames : list of plot.ConvolutionFrame
+        The steps now shown.
+    output_shape : (int, int)
+    x, kernel : ndarray
+        The input and kernel drawn.
+    formula : ipywidgets.HTML
+        The output size worked out with the numbers.
+    picture : ipywidgets.Image
+    status : ipywidgets.Label
+    widget : ipywidgets.VBox
+    """
+
+    def __init__(self, n=5, kernel_size=3, padding=1, stride=2, dilation=1, *, case=None):
+        super().__init__()
+        if case is not None:
+            settings = plot.ARITHMETIC_CASES[check_choice(case, "case", list(plot.ARITHMETIC_CASES))]
+            n, kernel_size, padding, stride = (settings[key] for key in
+                                               ("n", "kernel_size", "padding", "stride"))
+            dilation = 1
+        n = _check_range(n, "n", 1, MAX_INPUT_SIDE)
+        kernel_size = _check_range(kernel_size, "kernel_size", 1, MAX_KERNEL_SIDE)
+        mode, p = _padding_mode(padding)
+        stride = check_int(stride, "stride", minimum=1)
+        dilation = check_int(dilation, "dilation", minimum=1)
+
+        small = widgets.Layout(width="150px")
+        self.controls.update(
+            case=widgets.Dropdown(options=[CUSTOM, *plot.ARITHMETIC_CASES],
+                                  value=case or CUSTOM, description="case",
+                                  layout=widgets.Layout(width="320px")),
+            n=widgets.IntSlider(value=n, min=1, max=MAX_INPUT_SIDE, description="input n"),
+            kernel_size=widgets.IntSlider(value=kernel_size, min=1, max=MAX_KERNEL_SIDE,
+                                          description="kernel k"),
+            padding=widgets.Dropdown(options=PADDING_MODES, value=mode, description="padding",
+                                     layout=widgets.Layout(width="200px")),
+            p=widgets.IntText(value=p, description="p", disabled=mode != "number",
+                              layout=small, style={"description_width": "20px"}),
+            stride=widgets.IntText(value=stride, description="stride", layout=small,
+                                   style={"description_width": "50px"}),
+            dilation=widgets.IntText(value=dilation, description="dilation", layout=small,
+                                     style={"description_width": "60px"}),
+            step=widgets.IntSlider(value=0, min=0, max=0, description="step"),
+            play=widgets.Play(value=0, min=0, max=0, interval=900, description="play"),
+        )
+        c = self.controls
+        widgets.link((c["play"], "value"), (c["step"], "value"))
+        self.formula = widgets.HTML()
+        self.picture = widgets.Image(format="png")
+        self.status = widgets.Label()
+        self.widget = widgets.VBox([
+            c["case"],
+            widgets.HBox([c["n"], c["kernel_size"]]),
+            widgets.HBox([c["padding"], c["p"], c["stride"], c["dilation"]]),
+            self.formula,
+            widgets.HBox([c["play"], c["step"]]),
+            self.picture,
+            self.status,
+        ])
+        self.frames, self.output_shape = [], None
+        self.x = self._kernel = None
+        self._canvas = _FigurePNG()
+        self._pngs: dict[int, bytes] = {}
+        for name in ("n", "kernel_size", "padding", "p", "stride", "dilation"):
+            c[name].observe(self._on_setting, names="value")
+        c["case"].observe(self._on_case, names="value")
+        c["step"].observe(self._on_step, names="value")
+        self.redraw()
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The kernel drawn (a copy)."""
+        return None if self._kernel is None else self._kernel.copy()
+
+    @property
+    def padding(self):
+        """The padding argument now chosen: "valid", "same", "full" or the number in ``p``."""
+        mode = self.controls["padding"].value
+        return self.controls["p"].value if mode == "number" else mode
+
+    def _on_case(self, change):
+        if self._quiet_depth or change.new == CUSTOM:
+            return
+        settings = plot.ARITHMETIC_CASES[change.new]
+        mode, p = _padding_mode(settings["padding"])
+        with self.hold_redraw(), self._quiet():
+            c = self.controls
+            c["n"].value, c["kernel_size"].value = settings["n"], settings["kernel_size"]
+            c["padding"].value, c["p"].value = mode, p
+            c["stride"].value, c["dilation"].value = settings["stride"], 1
+            self._dirty = True
+
+    def _on_setting(self, change):
+        self.controls["p"].disabled = self.controls["padding"].value != "number"
+        if not self._quiet_depth and self.controls["case"].value != CUSTOM:
+            with self._quiet():
+                self.controls["case"].value = CUSTOM
+        self._request_redraw()
+
+    def _on_step(self, change):
+        if not self._quiet_depth and self.frames:
+            self._show_step(change.new)
+
+    def _draw(self) -> None:
+        c = self.controls
+        n, k = c["n"].value, c["kernel_size"].value
+        padding, stride, dilation = self.padding, c["stride"].value, c["dilation"].value
+        try:
+            out = shapes.conv_output_size(n, k, stride, padding, dilation)
+            x, kernel = plot.arithmetic_example(n, k)
+            frames = plot.convolution_frames(x, kernel, stride=stride, padding=padding,
+                                             dilation=dilation)
+        except (TypeError, ValueError) as exc:
+            self.status.value = f"Impossible setting: {_plain(exc)} (Showing the last good picture.)"
+            return
+        self.frames, self.output_shape = frames, (out, out)
+        self.x, self._kernel = x, kernel
+        self._pngs = {}
+        with self._quiet():
+            for name in ("step", "play"):
+                c[name].value = 0
+                c[name].max = len(frames) - 1
+        self._show_step(0)
+        self.formula.value = _size_formula_html(n, k, padding, stride, dilation, out)
+        self.status.value = (f"{n}x{n} input, {k}x{k} kernel → {out}x{out} output: "
+                             f"{_steps(len(frames))}. Press play or drag the step slider.")
+
+    def _show_step(self, step: int) -> None:
+        if step not in self._pngs:
+            frame = self.frames[step]
+            self._pngs[step] = self._canvas.render(
+                lambda ax, size: plot.plot_convolution_frame(frame, ax, fontsize=size),
+                plot._frame_span(frame))
+        self.picture.value = self._pngs[step]
+
+
+def _size_formula_html(n, k, padding, stride, dilation, out) -> str:
+    """The output size of one axis worked out with the numbers, as HTML."""
+    lines = []
+    k_name = "k"
+    if dilation > 1:
+        k_eff = (k - 1) * dilation + 1
+        lines.append(f"dilated kernel: k<sub>eff</sub> = (k − 1)·d + 1 = ({k} − 1)·{dilation} + 1"
+                     f" = {k_eff}")
+        k, k_name = k_eff, "k<sub>eff</sub>"
+    before, after = shapes.padding_amounts(n, k, stride, padding)
+    if padding == "same":
+        lines.append(f"\"same\": out = ⌈n / s⌉ = ⌈{n} / {stride}⌉ = {out}")
+        lines.append(f"zeros needed = max((out − 1)·s + {k_name} − n, 0) = "
+                     f"max(({out} − 1)·{stride} + {k} − {n}, 0) = {before + after}: "
+                     f"{before} before, {after} after (the odd one goes after)")
+    else:
+        if padding == "full":
+            lines.append(f"\"full\": p = {k_name} − 1 = {before}")
+        elif padding == "valid":
+            lines.append("\"valid\": p = 0")
+        lines.append(f"out = ⌊(n + 2p − {k_name}) / s⌋ + 1 = ⌊({n} + 2·{before} − {k}) / "
+                     f"{stride}⌋ + 1 = {out}")
+    lines.append(f"<b>output {out}x{out}</b> ({_steps(out * out)})")
+    return "<br>".join(lines)
+
+
+def _steps(count: int) -> str:
+    return f"{count} step" + ("" if count == 1 else "s")
+
+
+def _padding_mode(padding) -> tuple[str, int]:
+    """``padding`` as the menu entry and the number for the ``p`` box."""
+    if isinstance(padding, str):
+        return check_choice(padding, "padding", PADDING_MODES[:3]), 0
+    return "number", check_int(padding, "padding", minimum=0)
+
+
+def _check_range(value, name: str, low: int, high: int) -> int:
+    value = check_int(value, name, minimum=low)
+    if value > high:
+        raise ValueError(f"`{name}` must be at most {high}, got {value}")
+    return value
+
+
+def _plain(exc: Exception) -> str:
+    """An error message without the backticks around argument names."""
+    return str(exc).replace("`", "")
+
+
+class PoolingExplorer(_Explorer):
+    """Pool a feature map with max, average or sum pooling and see every window.
+
+    Introduced in lesson 05, after Harley's visualisation: every window has a
+    colour, max pooling fills the winning cell, average and sum pooling shade
+    the whole window, and the output cells carry the window's colour and the
+    pooled value (``plot.show_pooling``; the values come from
+    ``kernels.max_pool2d`` / ``avg_pool2d`` / ``sum_pool2d``). Settings that
+    cannot work (a window larger than the map with "valid" padding) are
+    explained in the status line and the last good picture stays.
+
+    Parameters
+    ----------
+    feature_map : str or (H, W) array_like, optional
+        One of ``POOL_INPUTS`` ("numbers 8x8" by default: whole numbers 0-9),
+        or your own map, at most 32x32 (offered as "custom").
+    kind : {"max", "avg", "sum"}
+    pool_size, stride : int
+        1 to 6.
+    padding : {"valid", "same"}
+
+    Attributes
+    ----------
+    controls : dict
+        ``"input"``, ``"kind"``, ``"pool_size"``, ``"stride"``, ``"padding"``.
+    feature_map : (H, W) ndarray
+    output_values : (H_out, W_out) ndarray
+    winners : (H_out, W_out, 2) ndarray of int or None
+        With max pooling, the (row, col) of each window's winning cell in
+        ``feature_map`` (the first largest value in reading order); None otherwise.
+    picture : ipywidgets.Image
+    status : ipywidgets.Label
+    widget : ipywidgets.VBox
+    """
+
+    def __init__(self, feature_map=None, *, kind="max", pool_size=2, stride=2, padding="valid"):
+        super().__init__()
+        self._inputs: dict[str, np.ndarray] = {}
+        if feature_map is None or isinstance(feature_map, str):
+            source = check_choice(feature_map or POOL_INPUTS[0], "feature_map", POOL_INPUTS)
+        else:
+            fm = as_array(feature_map, "feature_map", ndims=2)
+            if max(fm.shape) > plot.MAX_POOL_SIDE or 0 in fm.shape:
+                raise ValueError(f"`feature_map` must be 1x1 to {plot.MAX_POOL_SIDE}x"
+                                 f"{plot.MAX_POOL_SIDE}, got shape {fm.shape}")
+            self._inputs[CUSTOM] = fm
+            source = CUSTOM
+        kind = check_choice(kind, "kind", plot.POOL_KINDS)
+        pool_size = _check_range(pool_size, "pool_size", 1, MAX_POOL_SLIDER)
+        stride = _check_range(stride, "stride", 1, MAX_POOL_SLIDER)
+        padding = check_choice(padding, "padding", ("valid", "same"))
+
+        self.controls.update(
+            input=widgets.Dropdown(options=[*POOL_INPUTS, *self._inputs], value=source,
+                                   description="input", layout=widgets.Layout(width="240px")),
+            kind=widgets.ToggleButtons(options=plot.POOL_KINDS, value=kind,
+                                       style={"button_width": "56px"}),
+            pool_size=widgets.IntSlider(value=pool_size, min=1, max=MAX_POOL_SLIDER,
+                                        description="pool size"),
+            stride=widgets.IntSlider(value=stride, min=1, max=MAX_POOL_SLIDER,
+                                     description="stride"),
+            padding=widgets.ToggleButtons(options=("valid", "same"), value=padding,
+                                          style={"button_width": "64px"}),
+        )
+        c = self.controls
+        self.picture = widgets.Image(format="png")
+        self.status = widgets.Label()
+        self.widget = widgets.VBox([
+            widgets.HBox([c["input"], c["kind"]]),
+            widgets.HBox([c["pool_size"], c["stride"], c["padding"]]),
+            self.picture,
+            self.status,
+        ])
+        self.output_values = self.winners = None
+        self._canvas = _FigurePNG()
+        self.feature_map = self._load_input(source)
+        for name in ("input", "kind", "pool_size", "stride", "padding"):
+            c[name].observe(self._request_redraw, names="value")
+        self.redraw()
+
+    def _load_input(self, name: str) -> np.ndarray:
+        if name not in self._inputs:
+            if name.startswith("numbers"):
+                side = int(name.split("x")[-1])
+                rng = np.random.default_rng(5)
+                self._inputs[name] = rng.integers(0, 10, size=(side, side)).astype(float)
+            elif name.startswith("lines"):
+                self._inputs[name] = np.maximum(
+                    data.line_image("vertical", 8, position=2, thickness=1),
+                    data.line_image("horizontal", 8, position=5, thickness=1))   # (8, 8)
+            else:
+                self._inputs[name] = data.digit(0)                               # (28, 28)
+        return self._inputs[name]
+
+    def _draw(self) -> None:
+        c = self.controls
+        try:
+            fm = self._load_input(c["input"].value)
+        except (OSError, ValueError) as exc:            # e.g. the MNIST file is missing
+            self.status.value = f"Could not load the {c['input'].value!r} input: {_plain(exc)}"
+            return
+        settings = dict(pool_size=c["pool_size"].value, stride=c["stride"].value,
+                        padding=c["padding"].value, kind=c["kind"].value)
+        try:
+            layout = plot._pooling_layout(fm, **settings)
+        except (TypeError, ValueError) as exc:
+            self.status.value = f"Impossible setting: {_plain(exc)} (Showing the last good picture.)"
+            return
+        fmt = "{:g}" if np.all(fm == np.round(fm)) else "{:.2f}"
+        self.picture.value = self._canvas.render(
+            lambda ax, size: plot.show_pooling(fm, ax, fmt=fmt, fontsize=size, **settings),
+            plot._pool_span(layout))
+        self.feature_map = fm
+        self.output_values = layout.out
+        self.winners = layout.winners if settings["kind"] == "max" else None
+        h, w = fm.shape
+        h_out, w_out = layout.out.shape
+        self.status.value = (f"{settings['kind']} pooling: {h}x{w} → {h_out}x{w_out}; "
+                             f"{h_out * w_out} windows, output from {_number(layout.out.min())} "
+                             f"to {_number(layout.out.max())}")
+
+
+# ----------------------------------------------------------------- lesson 09
+
+#: Layers the digit inspector can show; C5 and F6 are vectors, drawn as 10x12 and 7x12 tiles.
+INSPECTOR_LAYERS = ("C1", "S2", "C3", "S4", "C5", "F6")
+_VECTOR_TILES = {120: (10, 12), 84: (7, 12)}
+_MAP_PIXELS = 84                  # side of one feature-map picture
+
+
+class DigitInspector(_Explorer):
+    """Pick an MNIST test digit and watch LeNet-5 process it, layer by layer.
+
+    Introduced in lesson 09. Layout: a slider for the test digit, a layer
+    menu and a "next mistake" button (jumps to the next test digit the model
+    gets wrong); below, the digit, the chosen layer's feature maps (each map
+    with its own colour range, bright = large) and the ten class
+    probabilities as bars (the prediction in orange, the true class
+    underlined); a status line. C5's 120 values are drawn as a 10x12 tile
+    and F6's 84 as a 7x12 tile.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A LeNet-5 from :func:`cnnlab.lenet.build_lenet5` (or loaded from
+        ``data/weights``): layers ``C1 S2 C3 S4 C5 F6 output``.
+    index : int
+        Starting test digit, 0 to 9999.
+    layer : {"C1", "S2", "C3", "S4", "C5", "F6"}
+
+    Attributes
+    ----------
+    controls : dict
+        ``"index"`` (IntSlider), ``"layer"`` (Dropdown), ``"mistake"`` (Button).
+    probabilities : (10,) ndarray
+        The model's output for the digit now shown.
+    prediction, label : int
+        Predicted and true class.
+    feature_maps : (H, W, C) ndarray
+        The chosen layer's output (``(1, 1, C)`` for C5, ``(1, 1, 84)`` for F6).
+    widget : ipywidgets.VBox
+    digit_image : ipywidgets.Image
+    maps : ipywidgets.GridBox
+        One ``Image`` per feature map.
+    chart : ipywidgets.HTML
+        The probabilities (an inline SVG with one ``<rect class="p">`` per class).
+    status : ipywidgets.Label
+    """
+
+    def __init__(self, model, index=0, layer="C1"):
+        from .lenet import LAYER_NAMES, probe_model
+
+        super().__init__()
+        self._probe = probe_model(model, LAYER_NAMES)
+        (_, _), (images, labels) = data.load_mnist()
+        self._images, self._labels = images, labels                     # (10000, 28, 28), (10000,)
+        index = check_int(index, "index", minimum=0)
+        if index >= len(images):
+            raise ValueError(f"`index` must be below {len(images)} (the test images), got {index}")
+        check_choice(layer, "layer", INSPECTOR_LAYERS)
+        self._predicted = None                                          # all test predictions, on demand
+
+        slider = widgets.IntSlider(value=index, min=0, max=len(images) - 1, description="test digit",
+                                   continuous_update=False, layout=widgets.Layout(width="420px"))
+        menu = widgets.Dropdown(options=INSPECTOR_LAYERS, value=layer, description="layer",
+                                layout=widgets.Layout(width="160px"))
+        mistake = widgets.Button(description="next mistake", icon="forward",
+                                 tooltip="jump to the next test digit the model gets wrong")
+        self.controls.update(index=slider, layer=menu, mistake=mistake)
+        self.digit_image = widgets.Image(format="png")
+        self.maps = widgets.GridBox(layout=widgets.Layout(grid_gap="4px"))
+        self.chart = widgets.HTML()
+        self.status = widgets.Label()
+        self.widget = widgets.VBox([
+            widgets.HBox([slider, menu, mistake]),
+            widgets.HBox([_titled("digit", self.digit_image), _titled("feature maps", self.maps),
+                          _titled("class probabilities", self.chart)],
+                         layout=widgets.Layout(align_items="flex-start")),
+            self.status,
+        ])
+        self._map_images: list[widgets.Image] = []
+        self.redraw()
+        slider.observe(self._request_redraw, names="value")
+        menu.observe(self._request_redraw, names="value")
+        mistake.on_click(self.next_mistake)
+
+    # -- public -------------------------------------------------------------
+    @property
+    def index(self) -> int:
+        """The test digit now shown."""
+        return self.controls["index"].value
+
+    def next_mistake(self, _button=None) -> None:
+        """Show the next test digit (after the current one, wrapping round) the model gets wrong."""
+        if self._predicted is None:
+            x = self._images.astype(np.float32)[..., None] / 255.0        # (10000, 28, 28, 1)
+            self._predicted = np.concatenate([
+                np.asarray(self._probe(x[i:i + 2000], training=False)[-1]).argmax(axis=1)
+                for i in range(0, len(x), 2000)])
+        wrong = np.flatnonzero(self._predicted != self._labels)
+        if not len(wrong):
+            self.status.value = "The model gets every test digit right: no mistake to show."
+            return
+        after = wrong[wrong > self.index]
+        self.controls["index"].value = int(after[0] if len(after) else wrong[0])
+
+    # -- drawing --------------------------------------------------------------
+    def _draw(self) -> None:
+        image = self._images[self.index]                                # (28, 28) uint8
+        x = image.astype(np.float32)[None, :, :, None] / 255.0          # (1, 28, 28, 1)
+        outputs = [np.asarray(o)[0] for o in self._probe(x, training=False)]
+        by_name = dict(zip(("C1", "S2", "C3", "S4", "C5", "F6", "output"), outputs))
+        layer = self.controls["layer"].value
+        maps = by_name[layer]
+        self.feature_maps = maps if maps.ndim == 3 else maps.reshape(1, 1, -1)  # (H, W, C)
+        self.probabilities = by_name["output"]                          # (10,)
+        self.prediction = int(self.probabilities.argmax())
+        self.label = int(self._labels[self.index])
+        self.digit_image.value = array_to_png(image, scale=6)
+        self._show_maps(self.feature_maps)
+        self.chart.value = _probability_svg(self.probabilities, self.label)
+        verdict = "right" if self.prediction == self.label else "WRONG"
+        h, w, c = self.feature_maps.shape
+        shape = f"{c} maps of {h}x{w}" if h > 1 else f"{c} values"
+        self.status.value = (
+            f"test digit {self.index}: label {self.label}, predicted {self.prediction} "
+            f"({100 * self.probabilities[self.prediction]:.1f} %), {verdict} · "
+            f"layer {layer}: {shape}")
+
+    def _show_maps(self, maps: np.ndarray) -> None:
+        h, w, c = maps.shape
+        pictures = ([maps[..., i] for i in range(c)] if h > 1
+                    else [maps.reshape(-1).reshape(_VECTOR_TILES.get(c, (1, c)))])
+        if len(self._map_images) != len(pictures):
+            for old in self._map_images:
+                old.close()
+            self._map_images = [widgets.Image(format="png") for _ in pictures]
+            self.maps.children = self._map_images
+            columns = min(len(pictures), 8)
+            self.maps.layout.grid_template_columns = f"repeat({columns}, auto)"
+        for picture, view in zip(pictures, self._map_images):
+            scale = max(1, _MAP_PIXELS // max(picture.shape)) if h > 1 else 12
+            view.value = array_to_png(picture, cmap="viridis", scale=scale)
+
+
+def _probability_svg(p: np.ndarray, label: int) -> str:
+    """Ten vertical bars, one per class; the predicted one orange, the true label underlined."""
+    cell, height, top = 26, 110, 16
+    best = int(np.argmax(p))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{10 * cell + 8}" '
+             f'height="{top + height + 40}" font-family="sans-serif" font-size="13">']
+    for k, value in enumerate(p):
+        h = float(value) * height
+        fill = "#f58518" if k == best else "#4c78a8"
+        x = 4 + k * cell
+        parts.append(f'<rect class="p" x="{x + 4}" y="{top + height - h:.1f}" width="{cell - 8}" '
+                     f'height="{h:.1f}" fill="{fill}"><title>{k}: {100 * value:.2f} %</title></rect>')
+        weight = ' font-weight="bold" text-decoration="underline"' if k == label else ""
+        parts.append(f'<text x="{x + cell / 2}" y="{top + height + 18}" text-anchor="middle"'
+                     f'{weight}>{k}</text>')
+    parts.append(f'<text x="4" y="{top - 4}" fill="#444">{100 * p[best]:.1f} % for {best}</text>')
+    parts.append(f'<text x="4" y="{top + height + 36}" fill="#444" font-size="11">'
+                 f'underlined: the true label</text></svg>')
+    return "".join(parts)

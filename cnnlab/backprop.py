@@ -1,0 +1,409 @@
+"""Backward passes written out in numpy, and the tools to check them (lesson 08).
+
+Training needs, for every layer, the gradient of the loss with respect to the
+layer's input and weights, given the gradient with respect to its output
+(``dout``). Each function here is the backward pass of one forward function
+of :mod:`cnnlab.kernels`, with the same arguments plus ``dout``.
+
+The convolution's backward pass is made of convolutions:
+
+- ``dkernel`` is the cross-correlation of the (padded) input with ``dout``;
+- ``dx`` is the *full* convolution of ``dout`` with the kernel, that is, the
+  cross-correlation of ``dout`` padded by ``k - 1`` with the kernel flipped in
+  both spatial axes (``C_in`` and ``C_out`` swapped). A stride ``s`` in the
+  forward pass becomes ``s - 1`` zeros between the cells of ``dout``.
+
+Both are computed with :func:`cnnlab.kernels.conv2d` itself.
+:func:`numerical_gradient` and :func:`rel_error` check any hand-written
+gradient by central differences, as in Stanford's cs231n assignments.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import kernels, pooling
+from ._validate import as_array, describe
+
+__all__ = [
+    "conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward",
+    "relu_backward", "dense_backward", "softmax_cross_entropy",
+    "numerical_gradient", "rel_error",
+]
+
+
+# --------------------------------------------------------------------------
+# Convolution
+# --------------------------------------------------------------------------
+
+def conv2d_backward(dout, x, kernel, *, stride=1, padding="valid", dilation=1):
+    """Gradients of :func:`cnnlab.kernels.conv2d` with respect to its inputs.
+
+    Parameters
+    ----------
+    dout : (H_out, W_out) or (N, H_out, W_out, C_out) array_like
+        Gradient of the loss with respect to the convolution's output.
+    x : (H, W) or (N, H, W, C_in) array_like
+        The input of the forward pass.
+    kernel : (KH, KW) or (KH, KW, C_in, C_out) array_like
+        The filters of the forward pass.
+    stride, padding, dilation
+        As given to :func:`cnnlab.kernels.conv2d`.
+
+    Returns
+    -------
+    dx : same shape as ``x``
+        The full convolution of ``dout`` (``stride - 1`` zeros between its
+        cells) with ``kernel``,
+        cropped to the input.
+    dkernel : same shape as ``kernel``
+        The cross-correlation of the padded input with ``dout``.
+    dbias : float or (C_out,) ndarray
+        ``dout`` summed over the batch and all positions.
+
+    Examples
+    --------
+    >>> x, k = np.arange(16.0).reshape(4, 4), np.ones((3, 3))
+    >>> dx, dk, db = conv2d_backward(np.ones((2, 2)), x, k)
+    >>> dx[0], db
+    (array([1., 2., 2., 1.]), 4.0)
+    """
+    conv = kernels._prepare2d(x, kernel, None, stride, padding, dilation)
+    dout = _check_dout(dout, conv)
+    xp = kernels._pad(conv)  # (N, H_padded, W_padded, C_in)
+    if len(xp) == 0:  # an empty batch: nothing flows back
+        return _empty_gradients(conv)
+    dxp = _conv_input_gradient(dout, conv.kernel, conv.stride, conv.dilation, xp.shape)
+    (top, _), (left, _) = conv.pads
+    h, w = conv.x.shape[1:3]
+    dx = dxp[:, top:top + h, left:left + w, :]  # (N, H, W, C_in)
+    dkernel = _conv_kernel_gradient(dout, xp, conv.kernel.shape, conv.stride, conv.dilation)
+    dbias = dout.sum(axis=(0, 1, 2))  # (C_out,)
+    if conv.single:
+        return dx[0, :, :, 0], dkernel[:, :, 0, 0], float(dbias[0])
+    return dx, dkernel, dbias
+
+
+def _empty_gradients(conv):
+    dx, dkernel = np.zeros_like(conv.x), np.zeros_like(conv.kernel)
+    dbias = np.zeros(conv.kernel.shape[3], dtype=conv.x.dtype)
+    return dx, dkernel, dbias
+
+
+def _conv_input_gradient(dout, kernel, stride, dilation, padded_shape):
+    """Gradient with respect to the padded input: a full convolution.
+
+    Every output cell ``(i, j)`` was computed from the input window whose
+    top-left corner is ``(i * s, j * s)``, so it sends ``dout * kernel`` back
+    to that window. Summed over all windows, this is ``dout`` (with ``s - 1``
+    zeros between its cells) correlated with the flipped kernel after "full"
+    padding.
+    """
+    spread = kernels.insert_zeros(dout, stride) if stride != (1, 1) else dout  # (N, H_s, W_s, C_out)
+    flipped = kernel[::-1, ::-1].transpose(0, 1, 3, 2)  # (KH, KW, C_out, C_in)
+    dxp = kernels.conv2d(spread, flipped, padding="full", dilation=dilation)  # (N, ., ., C_in)
+    # rows/columns past the last window (when the stride does not fit) got nothing
+    missing_h, missing_w = padded_shape[1] - dxp.shape[1], padded_shape[2] - dxp.shape[2]
+    assert missing_h >= 0 and missing_w >= 0
+    return np.pad(dxp, ((0, 0), (0, missing_h), (0, missing_w), (0, 0)))
+
+
+def _conv_kernel_gradient(dout, xp, kernel_shape, stride, dilation):
+    """Gradient with respect to the kernel: the input correlated with ``dout``.
+
+    Kernel cell ``(a, b)`` met input cell ``(i * s + a * d, j * s + b * d)`` at
+    output cell ``(i, j)``. Taking ``dout`` as the filter (dilated by the
+    stride) and the batch as the channels to sum over, this is one convolution.
+    """
+    kh, kw = kernel_shape[:2]
+    images = xp.transpose(3, 1, 2, 0)  # (C_in, H_padded, W_padded, N): one "image" per channel
+    filters = dout.transpose(1, 2, 0, 3)  # (H_out, W_out, N, C_out): one filter per output channel
+    dk = kernels.conv2d(images, filters, stride=dilation, dilation=stride)  # (C_in, >= KH, >= KW, C_out)
+    return dk[:, :kh, :kw, :].transpose(1, 2, 0, 3)  # (KH, KW, C_in, C_out)
+
+
+def _check_dout(dout, conv):
+    """``dout`` as an array in batch form, checked against the forward output."""
+    dout = as_array(dout, "dout", ndims=2 if conv.single else 4).astype(conv.x.dtype, copy=False)
+    n, c_out = len(conv.x), conv.kernel.shape[3]
+    want = conv.out_size if conv.single else (n, *conv.out_size, c_out)
+    if dout.shape != tuple(want):
+        raise ValueError(
+            f"`dout` must have the shape of the forward output {tuple(want)}, got {dout.shape}"
+        )
+    return dout[None, :, :, None] if conv.single else dout
+
+
+# --------------------------------------------------------------------------
+# Pooling and activations
+# --------------------------------------------------------------------------
+
+def max_pool2d_backward(dout, x, pool_size=2, stride=None, padding="valid"):
+    """Gradient of :func:`cnnlab.kernels.max_pool2d` with respect to ``x``.
+
+    Each window passes its gradient to the cell that won the max (the first
+    one, if several tie); every other cell gets nothing. Overlapping windows
+    add up.
+
+    Parameters
+    ----------
+    dout : (H_out, W_out) or (N, H_out, W_out, C) array_like
+    x : (H, W) or (N, H, W, C) array_like
+        The input of the forward pass.
+    pool_size, stride, padding
+        As given to :func:`cnnlab.kernels.max_pool2d`.
+
+    Returns
+    -------
+    dx : same shape as ``x``
+    """
+    pool = pooling._prepare(x, pool_size, stride, padding)
+    dout = _check_pool_dout(dout, pool)
+    windows = pooling._windows(pool, pooling._pad(pool, pool.x, -np.inf))  # (N, Ho, Wo, C, PH, PW)
+    ph, pw = pool.size
+    winner = windows.reshape(*windows.shape[:4], ph * pw).argmax(axis=-1)  # (N, Ho, Wo, C)
+    share = [dout * (winner == a * pw + b) for a in range(ph) for b in range(pw)]
+    return _scatter_windows(share, pool)
+
+
+def avg_pool2d_backward(dout, x, pool_size=2, stride=None, padding="valid"):
+    """Gradient of :func:`cnnlab.kernels.avg_pool2d` with respect to ``x``.
+
+    Each window shares its gradient equally among the input cells it
+    averaged (padded cells are not counted, as in the forward pass).
+
+    Parameters and result as in :func:`max_pool2d_backward`.
+    """
+    pool = pooling._prepare(x, pool_size, stride, padding)
+    dout = _check_pool_dout(dout, pool)
+    ones = np.ones((1, *pool.x.shape[1:3], 1), dtype=pool.x.dtype)  # (1, H, W, 1)
+    counts = pooling._window_sums(pool, ones)  # (1, Ho, Wo, 1): real cells per window
+    ph, pw = pool.size
+    return _scatter_windows([dout / counts] * (ph * pw), pool)
+
+
+def _scatter_windows(shares, pool):
+    """Add ``shares[a * PW + b]`` (N, Ho, Wo, C) to window cell (a, b) of every window."""
+    (ph, pw), (sh, sw), (ho, wo) = pool.size, pool.stride, pool.out_size
+    (top, bottom), (left, right) = pool.pads
+    n, h, w, c = pool.x.shape
+    dxp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=pool.x.dtype)
+    for a in range(ph):
+        for b in range(pw):
+            # cell (a, b) of window (i, j) is padded-input cell (i * sh + a, j * sw + b)
+            dxp[:, a:a + (ho - 1) * sh + 1:sh, b:b + (wo - 1) * sw + 1:sw] += shares[a * pw + b]
+    dx = dxp[:, top:top + h, left:left + w]  # (N, H, W, C)
+    return dx[0, :, :, 0] if pool.single else dx
+
+
+def _check_pool_dout(dout, pool):
+    dout = as_array(dout, "dout", ndims=2 if pool.single else 4).astype(pool.x.dtype, copy=False)
+    n, _, _, c = pool.x.shape
+    want = pool.out_size if pool.single else (n, *pool.out_size, c)
+    if dout.shape != tuple(want):
+        raise ValueError(
+            f"`dout` must have the shape of the pooled output {tuple(want)}, got {dout.shape}"
+        )
+    return dout[None, :, :, None] if pool.single else dout
+
+
+def relu_backward(dout, x):
+    """Gradient of :func:`cnnlab.kernels.relu`: ``dout`` where ``x > 0``, else 0.
+
+    Parameters
+    ----------
+    dout, x : array_like, the same shape
+
+    Returns
+    -------
+    ndarray, same shape
+    """
+    x = as_array(x, "x")
+    dout = _same_shape(dout, "dout", x, "x")
+    return np.where(x > 0, dout, 0).astype(x.dtype, copy=False)
+
+
+def dense_backward(dout, x, weights):
+    """Gradients of a fully connected layer ``x @ weights + bias``.
+
+    Parameters
+    ----------
+    dout : (N, units) array_like
+    x : (N, features) array_like
+    weights : (features, units) array_like
+
+    Returns
+    -------
+    dx : (N, features) ndarray
+        ``dout @ weights.T``
+    dweights : (features, units) ndarray
+        ``x.T @ dout``
+    dbias : (units,) ndarray
+        ``dout`` summed over the batch.
+    """
+    x = as_array(x, "x", ndims=2)
+    weights = as_array(weights, "weights", ndims=2)
+    dout = as_array(dout, "dout", ndims=2)
+    if weights.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"`weights` must have {x.shape[1]} rows, one per feature of `x` {x.shape}, "
+            f"got shape {weights.shape}"
+        )
+    if dout.shape != (len(x), weights.shape[1]):
+        raise ValueError(
+            f"`dout` must have shape {(len(x), weights.shape[1])} (N, units), got {dout.shape}"
+        )
+    return dout @ weights.T, x.T @ dout, dout.sum(axis=0)
+
+
+def softmax_cross_entropy(logits, labels):
+    """Mean cross-entropy loss of softmax probabilities, and its gradient.
+
+    Parameters
+    ----------
+    logits : (N, K) array_like
+        Raw class scores, one row per example.
+    labels : (N,) array_like of int
+        The true class of every example, ``0 <= label < K``.
+
+    Returns
+    -------
+    loss : float
+        ``mean(-log softmax(logits)[n, labels[n]])``, like
+        ``keras.losses.SparseCategoricalCrossentropy(from_logits=True)``.
+    dlogits : (N, K) ndarray
+        ``(softmax(logits) - one_hot(labels)) / N``.
+    """
+    logits = as_array(logits, "logits", ndims=2)
+    labels = _check_labels(labels, logits.shape)
+    n = len(logits)
+    shifted = logits - logits.max(axis=1, keepdims=True)  # (N, K), largest score is 0
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, K)
+    loss = -log_probs[np.arange(n), labels].mean()
+    dlogits = np.exp(log_probs)  # (N, K) softmax probabilities
+    dlogits[np.arange(n), labels] -= 1
+    return float(loss), dlogits / n
+
+
+def _check_labels(labels, logits_shape):
+    arr = np.asarray(labels)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"`labels` must hold integer class numbers, got {describe(labels)}")
+    n, k = logits_shape
+    if arr.shape != (n,):
+        raise ValueError(f"`labels` must have shape ({n},), one per row of `logits`, got {arr.shape}")
+    if n == 0:
+        raise ValueError("`logits` must hold at least one example, got 0 rows")
+    if arr.min() < 0 or arr.max() >= k:
+        raise ValueError(
+            f"`labels` must lie in 0..{k - 1} for {k} classes, got values {arr.min()}..{arr.max()}"
+        )
+    return arr
+
+
+def _same_shape(value, name, ref, ref_name):
+    arr = as_array(value, name)
+    if arr.shape != ref.shape:
+        raise ValueError(f"`{name}` must have the shape of `{ref_name}` {ref.shape}, got {arr.shape}")
+    return arr
+
+
+# --------------------------------------------------------------------------
+# Gradient checking
+# --------------------------------------------------------------------------
+
+def numerical_gradient(f, x, h=1e-5, *, dout=None):
+    """Gradient by central differences, one cell of ``x`` at a time.
+
+    For every cell ``i`` of ``x``: ``(f(x + h e_i) - f(x - h e_i)) / (2 h)``.
+    ``x`` is changed in place while ``f`` is evaluated and restored afterwards,
+    so ``f`` may read ``x`` from outside (a closure over the weights).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` returns a number (the loss) or, with ``dout``, an array of
+        the shape of ``dout`` (a layer's output).
+    x : ndarray of float64, any shape
+        The point where the gradient is taken.
+    h : float
+        Step size. ``1e-5`` suits float64.
+    dout : array_like, optional
+        Gradient arriving from above. The result is then the gradient of
+        ``sum(f(x) * dout)``, with the differences taken cell by cell before
+        the sum (less rounding error than differencing the sum).
+
+    Returns
+    -------
+    ndarray, the shape of ``x``
+
+    Examples
+    --------
+    >>> numerical_gradient(lambda v: np.sum(v ** 2), np.array([1.0, -2.0]))
+    array([ 2., -4.])
+    """
+    if not callable(f):
+        raise TypeError(f"`f` must be a function of `x` returning a number, got {describe(f)}")
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        raise TypeError(
+            "`x` must be a float64 numpy array (it is changed in place, so f sees the change); "
+            f"got {describe(x)}"
+        )
+    if not np.all(np.isfinite(x)):
+        raise ValueError("`x` must hold finite numbers")
+    if isinstance(h, bool) or not isinstance(h, numbers.Real) or not 0 < h < 1:
+        raise ValueError(f"`h` must be a small positive number such as 1e-5, got {describe(h)}")
+    if dout is None:
+        evaluate = lambda: _scalar(f(x))  # noqa: E731
+        combine = lambda up, down: (up - down) / (2 * h)  # noqa: E731
+    else:
+        dout = as_array(dout, "dout")
+        evaluate = lambda: _like(f(x), dout)  # noqa: E731
+        combine = lambda up, down: np.sum((up - down) * dout) / (2 * h)  # noqa: E731
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        up = evaluate()
+        x[i] = old - h
+        down = evaluate()
+        x[i] = old  # restore
+        grad[i] = combine(up, down)
+    return grad
+
+
+def _like(value, dout):
+    arr = np.asarray(value, dtype=float)
+    if arr.shape != dout.shape:
+        raise ValueError(f"`f` must return an array of the shape of `dout` {dout.shape}, got {arr.shape}")
+    return arr
+
+
+def _scalar(value) -> float:
+    arr = np.asarray(value)
+    if arr.size != 1 or not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"`f` must return a single number, got {describe(value)}")
+    return float(arr.reshape(()))
+
+
+def rel_error(a, b):
+    """Largest relative difference between two arrays (cs231n's measure).
+
+    ``max(|a - b| / max(1e-8, |a| + |b|))``. A correct float64 gradient is
+    usually below ``1e-7``; around ``1e-2`` something is wrong.
+
+    Parameters
+    ----------
+    a, b : array_like, the same shape
+
+    Returns
+    -------
+    float
+    """
+    a = as_array(a, "a")
+    b = _same_shape(b, "b", a, "a")
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))

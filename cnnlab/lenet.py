@@ -1,0 +1,319 @@
+"""LeNet-5 in Keras, as LeCun et al. built it in 1998 and as it is built today (lesson 09).
+
+``build_lenet5("classic")`` follows the paper layer by layer:
+
+- the 28x28 MNIST digit is padded with zeros to 32x32 (the paper's input
+  size) inside the model, so C1 gives 6 maps of 28x28;
+- tanh activations after every layer up to F6;
+- S2 and S4 are *trainable subsampling* layers (:class:`Subsampling`): each
+  map's 2x2 windows are summed, multiplied by a trainable coefficient and
+  shifted by a trainable bias (2 parameters per map);
+- C3 uses the paper's partial connection table (:class:`TableConv2D` with
+  :func:`cnnlab.shapes.lenet5_c3_table`): each of its 16 maps sees only 3, 4
+  or 6 of the 6 maps of S2;
+- C5 is a 5x5 convolution with 120 maps (on a 5x5 input its output is 1x1);
+- F6 has 84 units. The paper's output layer of 10 radial basis function units
+  (distances to fixed 7x12 bitmaps) is replaced by a dense layer of 10 units
+  with softmax, as every modern version does.
+
+``build_lenet5("modern")`` keeps the sizes but uses ReLU, 2x2 max pooling
+(no parameters) and a fully connected C3 (2,416 parameters).
+
+Both models take images ``(N, 28, 28, 1)`` with values in [0, 1]
+(:func:`prepare_images` turns MNIST's uint8 pixels into that) and return
+class probabilities ``(N, 10)``. The custom layers are registered with Keras,
+so a saved model opens with ``keras.saving.load_model`` once this module is
+imported.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from ._validate import as_array, check_choice, check_int
+from .shapes import lenet5_c3_table
+
+__all__ = [
+    "VARIANTS",
+    "LAYER_NAMES",
+    "Subsampling",
+    "TableConv2D",
+    "build_lenet5",
+    "layer_outputs",
+    "probe_model",
+    "prepare_images",
+]
+
+VARIANTS = ("classic", "modern")
+#: Names of the layers with weights or pooling, in order (shared by both variants).
+LAYER_NAMES = ("C1", "S2", "C3", "S4", "C5", "F6", "output")
+
+
+@keras.saving.register_keras_serializable(package="cnnlab")
+class Subsampling(layers.Layer):
+    """LeNet-5's trainable subsampling (layers S2 and S4).
+
+    Every ``pool_size x pool_size`` window of a map is summed, multiplied by
+    the map's coefficient and shifted by the map's bias, then the activation
+    is applied: ``y = act(coefficient[c] * sum(window) + bias[c])``. Two
+    parameters per map; the windows do not overlap (stride = ``pool_size``).
+
+    Parameters
+    ----------
+    pool_size : int
+        Window side, 2 in LeNet-5.
+    activation : str or None
+        Keras activation applied at the end (``"tanh"`` in the classic model).
+
+    Input ``(N, H, W, C)``; output ``(N, H // pool_size, W // pool_size, C)``.
+    The coefficients start at ``1 / pool_size**2`` (so the layer starts as
+    an average) and the biases at 0.
+    """
+
+    def __init__(self, pool_size=2, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = check_int(pool_size, "pool_size", minimum=1)
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        start = 1.0 / self.pool_size**2
+        self.coefficient = self.add_weight(
+            shape=(channels,), initializer=keras.initializers.Constant(start), name="coefficient")
+        self.bias = self.add_weight(shape=(channels,), initializer="zeros", name="bias")
+
+    def call(self, x):
+        p = self.pool_size
+        sums = ops.average_pool(x, p, strides=p, padding="valid") * float(p * p)  # (N, H/p, W/p, C)
+        return self.activation(sums * self.coefficient + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape
+        p = self.pool_size
+        return (n, None if h is None else h // p, None if w is None else w // p, c)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size,
+                "activation": keras.activations.serialize(self.activation)}
+
+
+@keras.saving.register_keras_serializable(package="cnnlab")
+class TableConv2D(layers.Layer):
+    """A 'valid' convolution whose output maps each see only some input maps (LeNet-5's C3).
+
+    ``table[i, j] = 1`` connects input map ``i`` to output map ``j``. Only the
+    connected 2D kernels are weights: the layer holds a ``kernel`` of shape
+    ``(KH, KW, n_connections)`` and one bias per output map, so
+    ``count_params()`` is ``KH * KW * table.sum() + C_out``. At every call the
+    connected kernels are scattered into a full ``(KH, KW, C_in, C_out)``
+    kernel with zeros elsewhere (a product with a fixed 0/1 matrix) and one
+    ordinary convolution runs.
+
+    Connections are numbered output map by output map, input maps in
+    increasing order: ``kernel[..., 0]`` links the first connected input of
+    output map 0.
+
+    Parameters
+    ----------
+    table : (C_in, C_out) array_like of 0 and 1
+        Connection table; every output map needs at least one input.
+    kernel_size : int
+        Side of the square kernels.
+    activation : str or None
+    seed : int, optional
+        Seed of the Glorot-uniform start (the same distribution as a full
+        ``Conv2D`` of that shape).
+    """
+
+    def __init__(self, table, kernel_size=5, activation=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        table = as_array(table, "table", ndims=2)
+        if not np.all((table == 0) | (table == 1)):
+            raise ValueError("`table` must hold only 0 and 1 (1 = connected)")
+        if np.any(table.sum(axis=0) == 0):
+            empty = np.flatnonzero(table.sum(axis=0) == 0).tolist()
+            raise ValueError(f"`table`: output map(s) {empty} have no input; connect each to one at least")
+        self.table = table.astype(np.int64)  # (C_in, C_out)
+        self.kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+        self.activation = keras.activations.get(activation)
+        self.seed = seed
+        pairs = np.argwhere(self.table.T == 1)  # (n_connections, 2) rows (out, in)
+        c_in, c_out = self.table.shape
+        scatter = np.zeros((len(pairs), c_in * c_out), np.float32)  # (n, C_in * C_out)
+        scatter[np.arange(len(pairs)), pairs[:, 1] * c_out + pairs[:, 0]] = 1.0
+        self._scatter = scatter
+        self._pairs = pairs
+
+    @property
+    def n_connections(self) -> int:
+        """Number of (input map, output map) pairs that share a kernel."""
+        return len(self._pairs)
+
+    def build(self, input_shape):
+        c_in, c_out = self.table.shape
+        if input_shape[-1] != c_in:
+            raise ValueError(
+                f"TableConv2D: the table has {c_in} rows (input maps) but the input has "
+                f"{input_shape[-1]} channels")
+        k = self.kernel_size
+        full = keras.initializers.GlorotUniform(self.seed)((k, k, c_in, c_out))  # (k, k, C_in, C_out)
+        start = ops.convert_to_numpy(full)[:, :, self._pairs[:, 1], self._pairs[:, 0]]
+
+        def connected_start(shape, dtype=None):
+            return ops.cast(start, dtype or "float32")
+
+        self.kernel = self.add_weight(shape=(k, k, self.n_connections),
+                                      initializer=connected_start, name="kernel")
+        self.bias = self.add_weight(shape=(c_out,), initializer="zeros", name="bias")
+
+    def full_kernel(self):
+        """The kernel as a full ``(KH, KW, C_in, C_out)`` tensor, zeros where not connected."""
+        k = self.kernel_size
+        c_in, c_out = self.table.shape
+        flat = ops.reshape(self.kernel, (k * k, self.n_connections))  # (k*k, n)
+        full = ops.matmul(flat, ops.convert_to_tensor(self._scatter, flat.dtype))  # (k*k, C_in*C_out)
+        return ops.reshape(full, (k, k, c_in, c_out))
+
+    def call(self, x):
+        y = ops.conv(x, self.full_kernel(), strides=1, padding="valid")  # (N, H-k+1, W-k+1, C_out)
+        return self.activation(y + self.bias)
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, _ = input_shape
+        k = self.kernel_size
+        return (n, None if h is None else h - k + 1, None if w is None else w - k + 1,
+                self.table.shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "table": self.table.tolist(),
+                "kernel_size": self.kernel_size, "seed": self.seed,
+                "activation": keras.activations.serialize(self.activation)}
+
+
+def prepare_images(x) -> np.ndarray:
+    """MNIST pixels to model input: ``(N, 28, 28)`` 0-255 -> ``(N, 28, 28, 1)`` float32 0-1.
+
+    Integer pixels (uint8, as loaded) and floats above 1 are divided by 255;
+    floats already within [0, 1] (``cnnlab.data.digit``) are kept. A single
+    image ``(28, 28)`` becomes a batch of one.
+    """
+    integers = np.issubdtype(np.asarray(x).dtype, np.integer)
+    x = as_array(x, "x", ndims=(2, 3))
+    if x.shape[-2:] != (28, 28):
+        raise ValueError(f"`x` must hold 28x28 images, got shape {x.shape}")
+    if x.ndim == 2:
+        x = x[None]
+    if integers or x.max(initial=0.0) > 1.0:
+        x = x / 255.0
+    return x.astype(np.float32)[..., None]  # (N, 28, 28, 1)
+
+
+def build_lenet5(variant="modern", *, name=None, seed=0):
+    """Build LeNet-5 with Keras (lesson 09).
+
+    Parameters
+    ----------
+    variant : {"classic", "modern"}
+        ``"classic"``: tanh, trainable subsampling, partial C3 (60,850
+        parameters). ``"modern"``: ReLU, max pooling, full C3 (61,706).
+    name : str, optional
+        Model name; default ``"lenet5_<variant>"``.
+    seed : int
+        Seed of the starting weights (each layer gets its own offset).
+
+    Returns
+    -------
+    keras.Model
+        Input ``(N, 28, 28, 1)`` in [0, 1] (zero-padded to 32x32 inside),
+        output ``(N, 10)`` class probabilities. Layers named ``pad``, ``C1``,
+        ``S2``, ``C3``, ``S4``, ``C5``, ``flatten``, ``F6``, ``output``.
+    """
+    variant = check_choice(variant, "variant", VARIANTS)
+    seed = check_int(seed, "seed", minimum=0)
+    name = f"lenet5_{variant}" if name is None else name
+    classic = variant == "classic"
+    act = "tanh" if classic else "relu"
+
+    def init(offset):
+        return keras.initializers.GlorotUniform(seed=seed + offset)
+
+    def subsample(label):
+        if classic:
+            return Subsampling(2, activation="tanh", name=label)
+        return layers.MaxPooling2D(2, name=label)
+
+    inputs = keras.Input(shape=(28, 28, 1), name="image")               # (N, 28, 28, 1)
+    x = layers.ZeroPadding2D(2, name="pad")(inputs)                      # (N, 32, 32, 1)
+    x = layers.Conv2D(6, 5, activation=act, kernel_initializer=init(1), name="C1")(x)  # (N, 28, 28, 6)
+    x = subsample("S2")(x)                                               # (N, 14, 14, 6)
+    if classic:
+        x = TableConv2D(lenet5_c3_table(), 5, activation=act, seed=seed + 3, name="C3")(x)
+    else:
+        x = layers.Conv2D(16, 5, activation=act, kernel_initializer=init(3), name="C3")(x)
+    #                                                                      (N, 10, 10, 16)
+    x = subsample("S4")(x)                                               # (N, 5, 5, 16)
+    x = layers.Conv2D(120, 5, activation=act, kernel_initializer=init(5), name="C5")(x)  # (N, 1, 1, 120)
+    x = layers.Flatten(name="flatten")(x)                                # (N, 120)
+    x = layers.Dense(84, activation=act, kernel_initializer=init(6), name="F6")(x)  # (N, 84)
+    outputs = layers.Dense(10, activation="softmax", kernel_initializer=init(7),
+                           name="output")(x)                             # (N, 10)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def probe_model(model, names=LAYER_NAMES):
+    """A model that returns the outputs of the named layers of ``model`` (lesson 09).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A model from :func:`build_lenet5` (or any model with layers of those names).
+    names : sequence of str
+        Layers to expose, in order; default ``C1 S2 C3 S4 C5 F6 output``.
+
+    Returns
+    -------
+    keras.Model
+        Same input as ``model``; a list of outputs, one per name.
+    """
+    names = [names] if isinstance(names, str) else list(names)
+    known = [layer.name for layer in getattr(model, "layers", [])]
+    if not known:
+        raise TypeError(f"`model` must be a Keras model, got {type(model).__name__}")
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise ValueError(f"`model` has no layer named {missing[0]!r}; its layers are "
+                         f"{', '.join(known)}")
+    return keras.Model(model.input, [model.get_layer(n).output for n in names],
+                       name=f"{model.name}_probe")
+
+
+def layer_outputs(model, images, names=LAYER_NAMES) -> dict:
+    """Run ``images`` through ``model`` and keep what every named layer produced.
+
+    Parameters
+    ----------
+    model : keras.Model
+    images : (N, 28, 28, 1) or (N, 28, 28) or (28, 28) array_like
+        Pixels 0-255 or 0-1 (see :func:`prepare_images`).
+    names : sequence of str
+
+    Returns
+    -------
+    dict
+        Layer name -> ndarray, e.g. ``"C1"``: ``(N, 28, 28, 6)``,
+        ``"C5"``: ``(N, 1, 1, 120)``, ``"output"``: ``(N, 10)``.
+    """
+    names = [names] if isinstance(names, str) else list(names)
+    x = np.asarray(images)
+    if x.ndim == 4:
+        if x.shape[-1] != 1:
+            raise ValueError(f"`images` must have one channel, got shape {x.shape}")
+        x = x[..., 0]
+    x = prepare_images(x)                                               # (N, 28, 28, 1)
+    probe = probe_model(model, names)
+    outputs = probe(x, training=False)
+    if not isinstance(outputs, (list, tuple)):                          # a single layer
+        outputs = [outputs]
+    return {n: np.asarray(o) for n, o in zip(names, outputs)}

@@ -1,0 +1,788 @@
+"""Residual networks for 28x28 images, their plain twins, and a small trainer (lesson 11).
+
+A residual block computes ``y = relu(F(x) + shortcut(x))``: two 3x3
+convolutions ``F`` and a shortcut that is the identity when ``x`` and ``F(x)``
+have the same shape, or a 1x1 convolution (a *projection*) when the block
+halves the grid or changes the number of channels. Its *plain* twin is the
+same block without the shortcut, ``y = relu(F(x))``.
+
+``build_resnet(depth)`` and ``build_plain(depth)`` stack these blocks the way
+He et al. (2016) did for CIFAR-10: a 3x3 stem convolution, three stages of
+``n`` blocks with 16, 32 and 64 channels (the second and third stages start
+with stride 2: 28x28 -> 14x14 -> 7x7), global average pooling and a dense
+softmax layer, so ``depth = 6n + 2`` layers with weights (8, 14, 20, 26, 32,
+44, 56, ...). The two builders give exactly the same layers except for the
+shortcuts.
+
+:func:`train` fits a model on Fashion-MNIST (Adam, linear warm-up then cosine
+decay, optional random shifts and flips) and records the curves;
+``python -m cnnlab.resnet train ...`` is the command that produced the course's
+trained model, and ``python -m cnnlab.resnet degradation ...`` the plain vs
+residual curves of the lesson (run ``python -m cnnlab.resnet --help``).
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from ._validate import check_choice, check_int, describe
+
+__all__ = [
+    "BLOCKS",
+    "bottleneck_block",
+    "build_plain",
+    "build_resnet",
+    "plain_block",
+    "residual_block",
+    "stage_sizes",
+]
+
+BLOCKS = ("basic", "bottleneck")
+_CONVS_PER_BLOCK = {"basic": 2, "bottleneck": 3}
+
+
+# ----------------------------------------------------------------- blocks
+
+def _conv(filters, kernel_size, stride, name, seed):
+    """A bias-free convolution with He initialisation (the bias is the BatchNorm's job)."""
+    return layers.Conv2D(filters, kernel_size, strides=stride, padding="same", use_bias=False,
+                         kernel_initializer=keras.initializers.HeNormal(seed), name=name)
+
+
+def _conv_bn(x, filters, kernel_size, stride, name, *, batch_norm, seed, relu=True):
+    """Convolution, then (optionally) batch normalisation, then (optionally) ReLU."""
+    if batch_norm:
+        x = _conv(filters, kernel_size, stride, name, seed)(x)
+        x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    else:
+        x = layers.Conv2D(filters, kernel_size, strides=stride, padding="same",
+                          kernel_initializer=keras.initializers.HeNormal(seed), name=name)(x)
+    if relu:
+        x = layers.ReLU(name=f"{name}_relu")(x)
+    return x
+
+
+def _check_block_args(x, filters, stride, name):
+    filters = check_int(filters, "filters", minimum=1)
+    stride = check_int(stride, "stride", minimum=1)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"`name` must be a non-empty string (it prefixes the layer names), "
+                        f"got {describe(name)}")
+    if len(x.shape) != 4:
+        raise ValueError(f"`x` must be a 4D tensor (N, H, W, C), got shape {tuple(x.shape)}")
+    return filters, stride
+
+
+def residual_block(x, filters, *, stride=1, name, batch_norm=True, seed=0):
+    """The basic residual block: ``relu(F(x) + shortcut(x))`` (lesson 11).
+
+    ``F`` is conv 3x3 (stride ``stride``) - BN - ReLU - conv 3x3 - BN. The
+    shortcut is the identity when the input already has ``filters`` channels
+    and ``stride`` is 1; otherwise it is a projection: a 1x1 convolution with
+    stride ``stride`` (and BN) that brings ``x`` to the output's shape.
+
+    Parameters
+    ----------
+    x : (N, H, W, C) Keras tensor
+    filters : int
+        Channels of the output.
+    stride : int
+        2 halves the grid (``ceil(H / 2)``).
+    name : str
+        Prefix of every layer name: ``{name}_conv1``, ``{name}_conv2``,
+        ``{name}_shortcut`` (projection only), ``{name}_add``, ``{name}_out``.
+    batch_norm : bool
+        With BN after every convolution (the convolutions then have no bias).
+    seed : int
+        Seed of the He-normal starting weights.
+
+    Returns
+    -------
+    (N, ceil(H / stride), ceil(W / stride), filters) Keras tensor
+    """
+    filters, stride = _check_block_args(x, filters, stride, name)
+    f = _conv_bn(x, filters, 3, stride, f"{name}_conv1", batch_norm=batch_norm, seed=seed)
+    f = _conv_bn(f, filters, 3, 1, f"{name}_conv2", batch_norm=batch_norm, seed=seed + 1,
+                 relu=False)                                             # (N, H', W', filters)
+    shortcut = x
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = _conv_bn(x, filters, 1, stride, f"{name}_shortcut", batch_norm=batch_norm,
+                            seed=seed + 2, relu=False)                   # (N, H', W', filters)
+    y = layers.Add(name=f"{name}_add")([f, shortcut])
+    return layers.ReLU(name=f"{name}_out")(y)
+
+
+def plain_block(x, filters, *, stride=1, name, batch_norm=True, seed=0):
+    """:func:`residual_block` without its shortcut: ``relu(F(x))`` (lesson 11).
+
+    Same layers, names and starting weights as the residual block's
+    branch, so a plain and a residual network differ only by the additions.
+    """
+    filters, stride = _check_block_args(x, filters, stride, name)
+    f = _conv_bn(x, filters, 3, stride, f"{name}_conv1", batch_norm=batch_norm, seed=seed)
+    f = _conv_bn(f, filters, 3, 1, f"{name}_conv2", batch_norm=batch_norm, seed=seed + 1,
+                 relu=False)
+    return layers.ReLU(name=f"{name}_out")(f)
+
+
+def bottleneck_block(x, filters, *, stride=1, name, batch_norm=True, seed=0):
+    """The bottleneck residual block of the deeper ResNets (lesson 11).
+
+    ``F`` is a 1x1 convolution that reduces the channels to ``filters``, a
+    3x3 convolution with ``filters`` channels (stride ``stride``), and a 1x1
+    convolution that restores ``4 * filters`` channels, each followed by BN
+    (and ReLU, except the last). The shortcut is the identity when ``x``
+    already has ``4 * filters`` channels and ``stride`` is 1, a 1x1
+    projection otherwise.
+
+    Parameters
+    ----------
+    x : (N, H, W, C) Keras tensor
+    filters : int
+        Channels inside the bottleneck; the output has ``4 * filters``.
+    stride, name, batch_norm, seed
+        As in :func:`residual_block`; layers ``{name}_reduce``,
+        ``{name}_conv``, ``{name}_restore``, ``{name}_shortcut``, ``{name}_add``,
+        ``{name}_out``.
+
+    Returns
+    -------
+    (N, ceil(H / stride), ceil(W / stride), 4 * filters) Keras tensor
+    """
+    filters, stride = _check_block_args(x, filters, stride, name)
+    out = 4 * filters
+    f = _conv_bn(x, filters, 1, 1, f"{name}_reduce", batch_norm=batch_norm, seed=seed)
+    f = _conv_bn(f, filters, 3, stride, f"{name}_conv", batch_norm=batch_norm, seed=seed + 1)
+    f = _conv_bn(f, out, 1, 1, f"{name}_restore", batch_norm=batch_norm, seed=seed + 2,
+                 relu=False)                                             # (N, H', W', 4 * filters)
+    shortcut = x
+    if stride != 1 or x.shape[-1] != out:
+        shortcut = _conv_bn(x, out, 1, stride, f"{name}_shortcut", batch_norm=batch_norm,
+                            seed=seed + 3, relu=False)
+    y = layers.Add(name=f"{name}_add")([f, shortcut])
+    return layers.ReLU(name=f"{name}_out")(y)
+
+
+# ----------------------------------------------------------------- whole networks
+
+def stage_sizes(depth, n_stages=3, block="basic") -> int:
+    """Blocks per stage ``n`` of a network of ``depth`` layers with weights.
+
+    ``depth = convs_per_block * n_stages * n + 2`` (the stem convolution and
+    the dense layer): ``6n + 2`` for basic blocks and three stages,
+    ``9n + 2`` for bottleneck blocks.
+
+    Raises
+    ------
+    ValueError
+        If ``depth`` does not have that form, listing the nearest valid depths.
+    """
+    block = check_choice(block, "block", BLOCKS)
+    n_stages = check_int(n_stages, "n_stages", minimum=1)
+    depth = check_int(depth, "depth", minimum=1)
+    step = _CONVS_PER_BLOCK[block] * n_stages
+    if depth < step + 2 or (depth - 2) % step:
+        below = max(step + 2, (depth - 2) // step * step + 2)
+        raise ValueError(
+            f"`depth` must be {step}n + 2 with n >= 1 for {block} blocks and {n_stages} stages "
+            f"(e.g. {below} or {below + step}), got {depth}")
+    return (depth - 2) // step
+
+
+def _check_widths(widths) -> tuple[int, ...]:
+    if not isinstance(widths, (tuple, list)) or not widths:
+        raise TypeError(f"`widths` must be a non-empty tuple of ints such as (16, 32, 64), "
+                        f"got {describe(widths)}")
+    return tuple(check_int(w, "widths", minimum=1) for w in widths)
+
+
+def _check_input_shape(input_shape) -> tuple[int, int, int]:
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"`input_shape` must be (H, W, C), got {describe(input_shape)}")
+    return tuple(check_int(v, "input_shape", minimum=1) for v in input_shape)
+
+
+def _build(depth, widths, input_shape, n_classes, name, *, residual, batch_norm, block, seed):
+    widths = _check_widths(widths)
+    n = stage_sizes(depth, len(widths), block)
+    input_shape = _check_input_shape(input_shape)
+    n_classes = check_int(n_classes, "n_classes", minimum=2)
+    seed = check_int(seed, "seed", minimum=0)
+    if block == "bottleneck" and not residual:
+        raise ValueError("`block` 'bottleneck' is only built with shortcuts (build_resnet)")
+    make = {"basic": residual_block if residual else plain_block,
+            "bottleneck": bottleneck_block}[block]
+
+    inputs = keras.Input(shape=input_shape, name="image")                  # (N, H, W, C)
+    x = _conv_bn(inputs, widths[0], 3, 1, "stem", batch_norm=batch_norm, seed=seed)
+    for s, width in enumerate(widths, start=1):
+        for b in range(1, n + 1):
+            stride = 2 if (s > 1 and b == 1) else 1                        # halve the grid once per stage
+            x = make(x, width, stride=stride, name=f"stage{s}_block{b}", batch_norm=batch_norm,
+                     seed=seed + 100 * s + 10 * b)
+    x = layers.GlobalAveragePooling2D(name="pool")(x)                      # (N, C_last)
+    outputs = layers.Dense(n_classes, activation="softmax", name="output",
+                           kernel_initializer=keras.initializers.GlorotUniform(seed))(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_resnet(depth=20, *, widths=(16, 32, 64), input_shape=(28, 28, 1), n_classes=10,
+                 name=None, batch_norm=True, block="basic", seed=0):
+    """A small ResNet in the CIFAR style of He et al. (lesson 11).
+
+    Stem conv 3x3 (``widths[0]`` channels), then one stage per entry of
+    ``widths`` with ``n`` blocks each (the first block of every stage after
+    the first has stride 2 and a projection shortcut), global average pooling
+    and a dense softmax output.
+
+    Parameters
+    ----------
+    depth : int
+        Layers with weights, not counting projections: ``6n + 2`` for basic
+        blocks and three stages (8, 14, 20, ...), ``9n + 2`` for bottleneck blocks.
+    widths : tuple of int
+        Channels of each stage (bottleneck blocks output 4x as many).
+    input_shape : (H, W, C)
+    n_classes : int
+    name : str, optional
+        Default ``"resnet<depth>"``.
+    batch_norm : bool
+        Batch normalisation after every convolution.
+    block : {"basic", "bottleneck"}
+    seed : int
+        Seed of the starting weights.
+
+    Returns
+    -------
+    keras.Model
+        Input ``(N, H, W, C)`` (images scaled to [0, 1]); output ``(N, n_classes)``
+        class probabilities. Layers: ``stem``, ``stage{s}_block{b}_*``, ``pool``, ``output``.
+    """
+    name = f"resnet{depth}" if name is None else name
+    return _build(depth, widths, input_shape, n_classes, name, residual=True,
+                  batch_norm=batch_norm, block=block, seed=seed)
+
+
+def build_plain(depth=20, *, widths=(16, 32, 64), input_shape=(28, 28, 1), n_classes=10,
+                name=None, batch_norm=True, seed=0):
+    """The plain twin of :func:`build_resnet`: the same layers without shortcuts (lesson 11).
+
+    Same parameters as :func:`build_resnet` (basic blocks only); default name
+    ``"plain<depth>"``. With the same ``seed`` every convolution starts from
+    the same weights as in the ResNet.
+    """
+    name = f"plain{depth}" if name is None else name
+    return _build(depth, widths, input_shape, n_classes, name, residual=False,
+                  batch_norm=batch_norm, block="basic", seed=seed)
+
+
+# ----------------------------------------------------------------- training
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import NamedTuple  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+__all__ += ["EpochLog", "TrainResult", "augment_images", "degradation_experiment",
+            "evaluate", "main", "prepare_images", "train", "train_resnet", "weights_path"]
+
+STEPS_PER_CALL = 32          # training steps inside one compiled graph call
+WARMUP_FRACTION = 0.1        # share of all steps spent warming the learning rate up
+MAX_SHIFT = 2                # augmentation: random shifts of up to 2 pixels each way
+
+
+class EpochLog(NamedTuple):
+    """One epoch: mean training loss and accuracy, test loss and accuracy, training seconds."""
+
+    epoch: int
+    loss: float
+    accuracy: float
+    test_loss: float
+    test_accuracy: float
+    seconds: float
+
+
+class TrainResult(NamedTuple):
+    """The trained model and one :class:`EpochLog` per epoch."""
+
+    model: object
+    history: list
+
+    @property
+    def train_seconds(self) -> float:
+        """Seconds spent training (evaluation after each epoch excluded)."""
+        return float(sum(e.seconds for e in self.history))
+
+
+def weights_path(name: str) -> Path:
+    """Path of a shipped file in the course's ``data/weights`` folder (``.keras`` added if no suffix)."""
+    if not isinstance(name, str) or not name or "/" in name:
+        raise ValueError(f"`name` must be a plain file name such as 'resnet20', got {describe(name)}")
+    folder = Path(__file__).resolve().parent.parent / "data" / "weights"
+    return folder / (name if Path(name).suffix else f"{name}.keras")
+
+
+def prepare_images(x) -> np.ndarray:
+    """Pixels to model input: ``(N, 28, 28)`` uint8 0-255 -> ``(N, 28, 28, 1)`` float32 0-1."""
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValueError(f"`x` must be a stack of images (N, H, W), got shape {x.shape}")
+    return (x.astype(np.float32) / 255.0)[..., None]                   # (N, H, W, 1)
+
+
+def augment_images(x, rng, *, max_shift=MAX_SHIFT, flip=True) -> np.ndarray:
+    """Random shifts (zero fill) and left-right flips of a stack of images.
+
+    Parameters
+    ----------
+    x : (N, H, W, C) ndarray
+    rng : numpy Generator
+    max_shift : int
+        Each image moves by a random whole number of pixels in ``[-max_shift, max_shift]``
+        along each axis.
+    flip : bool
+        Mirror half of the images left to right.
+
+    Returns
+    -------
+    (N, H, W, C) ndarray, same dtype
+    """
+    n, h, w, _ = x.shape
+    s = check_int(max_shift, "max_shift", minimum=0)
+    padded = np.pad(x, ((0, 0), (s, s), (s, s), (0, 0)))               # (N, H+2s, W+2s, C)
+    rows = rng.integers(0, 2 * s + 1, size=n)[:, None] + np.arange(h)  # (N, H)
+    cols = rng.integers(0, 2 * s + 1, size=n)[:, None] + np.arange(w)  # (N, W)
+    out = padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]  # (N, H, W, C)
+    if flip:
+        mirror = rng.random(n) < 0.5
+        out[mirror] = out[mirror, :, ::-1]
+    return out
+
+
+def _schedule(peak_lr, total_steps):
+    warmup = max(1, int(WARMUP_FRACTION * total_steps))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0, decay_steps=max(1, total_steps - warmup),
+        warmup_target=peak_lr, warmup_steps=warmup)
+
+
+def _make_train_chunk(model, optimizer, batch_size, label_smoothing):
+    """A compiled function running the steps of ``plan``; returns (sum of losses, correct count)."""
+    import tensorflow as tf
+
+    n_classes = model.output.shape[-1]
+    variables = model.trainable_variables
+    shape = [None, *model.input.shape[1:]]
+
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32), tf.TensorSpec([None], tf.int32),
+                                  tf.TensorSpec([None, batch_size], tf.int32)])
+    def train_chunk(x, y, plan):
+        total_loss = tf.constant(0.0)
+        correct = tf.constant(0, tf.int32)
+        for i in tf.range(tf.shape(plan)[0]):
+            xb = tf.gather(x, plan[i])                                  # (B, H, W, C)
+            yb = tf.gather(y, plan[i])                                  # (B,)
+            target = tf.one_hot(yb, n_classes) * (1 - label_smoothing) + label_smoothing / n_classes
+            with tf.GradientTape() as tape:
+                probs = model(xb, training=True)                        # (B, n_classes)
+                loss = tf.reduce_mean(keras.losses.categorical_crossentropy(target, probs))
+            grads = tape.gradient(loss, variables)
+            optimizer.apply_gradients(zip(grads, variables))
+            total_loss += loss
+            hits = tf.equal(tf.argmax(probs, axis=1, output_type=tf.int32), yb)
+            correct += tf.reduce_sum(tf.cast(hits, tf.int32))
+        return total_loss, correct
+
+    return train_chunk
+
+
+def evaluate(model, x, y, batch_size=1000) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on images ``x (N, H, W, C)``, labels ``y (N,)``."""
+    y = np.asarray(y).astype(np.int64)
+    probs = np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
+                            for i in range(0, len(x), batch_size)])     # (N, n_classes)
+    loss = -np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None)))
+    return float(loss), float(np.mean(probs.argmax(axis=1) == y))
+
+
+def _progress(total, description, verbose):
+    if verbose != 1:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=description, unit="step", leave=False, dynamic_ncols=True)
+
+
+def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, peak_lr=3e-3,
+          weight_decay=5e-4, label_smoothing=0.0, augment=True, seed=0, verbose=1) -> TrainResult:
+    """Train a classifier with AdamW, warm-up + cosine learning rate, optional augmentation (lesson 11).
+
+    Parameters
+    ----------
+    model : keras.Model
+        ``(N, H, W, C)`` -> ``(N, n_classes)`` probabilities.
+    x_train, x_test : (N, H, W, C) float32 ndarray
+    y_train, y_test : (N,) int ndarray
+    epochs : int
+    batch_size : int
+    peak_lr : float
+        Largest learning rate: reached linearly over the first 10 % of the
+        steps from 0, then follows a cosine curve down to 0.
+    weight_decay : float
+        AdamW's decoupled weight decay.
+    label_smoothing : float
+        Targets ``(1 - e) * one_hot + e / n_classes``.
+    augment : bool
+        A fresh random shift (up to 2 pixels) and left-right flip of every
+        training image every epoch (:func:`augment_images`).
+    seed : int
+        Seeds the shuffling and the augmentation.
+    verbose : {0, 1, 2}
+        0 silent; 1 a progress bar per epoch and one line per epoch; 2 the lines only.
+
+    Returns
+    -------
+    TrainResult
+        The same ``model`` (trained) and one :class:`EpochLog` per epoch.
+    """
+    import tensorflow as tf
+
+    epochs = check_int(epochs, "epochs", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    verbose = check_int(verbose, "verbose", minimum=0)
+    for value, label in ((peak_lr, "peak_lr"), (weight_decay, "weight_decay"),
+                         (label_smoothing, "label_smoothing")):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"`{label}` must be a number >= 0, got {describe(value)}")
+    if len(x_train) < batch_size:
+        raise ValueError(f"`batch_size` {batch_size} is larger than the {len(x_train)} "
+                         "training images")
+    steps = len(x_train) // batch_size
+    optimizer = keras.optimizers.AdamW(_schedule(peak_lr, steps * epochs),
+                                       weight_decay=weight_decay)
+    optimizer.build(model.trainable_variables)
+    train_chunk = _make_train_chunk(model, optimizer, batch_size, float(label_smoothing))
+    rng = np.random.default_rng(seed)
+    y_tensor = tf.constant(np.asarray(y_train).astype(np.int32))        # (N,)
+    history = []
+    for epoch in range(1, epochs + 1):
+        images = augment_images(x_train, rng) if augment else x_train   # (N, H, W, C)
+        x_tensor = tf.constant(images)
+        plan = rng.permutation(len(x_train))[:steps * batch_size].reshape(steps, batch_size)
+        bar = _progress(steps, f"epoch {epoch}/{epochs}", verbose)
+        start = time.perf_counter()
+        loss_sum, correct = 0.0, 0
+        for first in range(0, steps, STEPS_PER_CALL):
+            chunk = plan[first:first + STEPS_PER_CALL].astype(np.int32)
+            chunk_loss, chunk_correct = train_chunk(x_tensor, y_tensor, tf.constant(chunk))
+            loss_sum += float(chunk_loss)
+            correct += int(chunk_correct)
+            if bar is not None:
+                bar.update(len(chunk))
+        seconds = time.perf_counter() - start
+        if bar is not None:
+            bar.close()
+        test_loss, test_accuracy = evaluate(model, x_test, y_test)
+        log = EpochLog(epoch, loss_sum / steps, correct / (steps * batch_size), test_loss,
+                       test_accuracy, seconds)
+        history.append(log)
+        if verbose:
+            print(f"{model.name} epoch {epoch}/{epochs}: loss {log.loss:.4f}, train accuracy "
+                  f"{100 * log.accuracy:.2f} %, test accuracy {100 * log.test_accuracy:.2f} %, "
+                  f"{log.seconds:.1f} s", flush=True)
+    return TrainResult(model, history)
+
+
+def _load_fashion(limit):
+    from . import data
+
+    (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist(limit)
+    return (prepare_images(x_train), y_train), (prepare_images(x_test), y_test)
+
+
+def train_resnet(depth=20, *, widths=(16, 32, 64), epochs=10, limit=None, batch_size=128,
+                 peak_lr=3e-3, weight_decay=5e-4, label_smoothing=0.0, augment=True, seed=0,
+                 verbose=1, name=None) -> TrainResult:
+    """Build :func:`build_resnet` and train it on Fashion-MNIST (lesson 11).
+
+    ``limit`` takes fewer images, as :func:`cnnlab.data.load_fashion_mnist`
+    does; the other arguments are those of :func:`build_resnet` and :func:`train`.
+    """
+    (x_train, y_train), (x_test, y_test) = _load_fashion(limit)
+    keras.utils.set_random_seed(check_int(seed, "seed", minimum=0))
+    model = build_resnet(depth, widths=widths, seed=seed, name=name)
+    return train(model, x_train, y_train, x_test, y_test, epochs=epochs, batch_size=batch_size,
+                 peak_lr=peak_lr, weight_decay=weight_decay, label_smoothing=label_smoothing,
+                 augment=augment, seed=seed, verbose=verbose)
+
+
+def degradation_experiment(depths=(8, 20), *, epochs=6, limit=(10000, 10000), batch_norm=False,
+                           peak_lr=1e-3, seeds=(0,), verbose=1) -> dict:
+    """Train plain and residual networks of each depth with the same budget (lesson 11).
+
+    Every network sees the same images in the same order (per seed), with
+    the same optimiser, schedule and number of epochs; no augmentation and
+    no weight decay, so the training loss measures how well the optimiser
+    fits the data.
+
+    Returns
+    -------
+    dict
+        ``{"settings": {...}, "runs": {"plain8": [run, ...], "resnet8": [...], ...}}``
+        with one ``run`` per seed: lists ``loss``, ``accuracy`` (training),
+        ``test_loss``, ``test_accuracy`` and ``seconds``, one entry per epoch,
+        and the ``params`` of the network. JSON-ready.
+    """
+    depths = tuple(check_int(d, "depths", minimum=1) for d in depths)
+    seeds = tuple(check_int(s, "seeds", minimum=0) for s in seeds)
+    (x_train, y_train), (x_test, y_test) = _load_fashion(limit)
+    runs = {}
+    for kind, builder in (("plain", build_plain), ("resnet", build_resnet)):
+        for depth in depths:
+            for seed in seeds:
+                keras.utils.set_random_seed(seed)
+                model = builder(depth, batch_norm=batch_norm, seed=seed)
+                result = train(model, x_train, y_train, x_test, y_test, epochs=epochs,
+                               peak_lr=peak_lr, weight_decay=0.0, augment=False, seed=seed,
+                               verbose=verbose)
+                run = {field: [round(float(getattr(e, field)), 5) for e in result.history]
+                       for field in ("loss", "accuracy", "test_loss", "test_accuracy", "seconds")}
+                run["params"] = int(model.count_params())
+                runs.setdefault(f"{kind}{depth}", []).append(run)
+                keras.backend.clear_session()
+    settings = {"depths": list(depths), "epochs": epochs, "train_images": len(x_train),
+                "test_images": len(x_test), "batch_norm": bool(batch_norm), "peak_lr": peak_lr,
+                "batch_size": 128, "optimizer": "AdamW, warm-up + cosine", "seeds": list(seeds)}
+    return {"settings": settings, "runs": runs}
+
+
+# ----------------------------------------------------------------- looking inside
+
+def _residual_adds(model):
+    adds = [layer for layer in model.layers if type(layer).__name__ == "Add"]
+    if not adds:
+        raise ValueError(f"`model` {model.name!r} has no Add layers: it is not a residual network")
+    return adds
+
+
+def branch_ratios(model, x) -> dict:
+    """How much each residual block adds: ``||F(x)|| / ||shortcut(x)||`` per block (lesson 11).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network from :func:`build_resnet`.
+    x : (N, H, W, C) ndarray
+        Input images.
+
+    Returns
+    -------
+    dict
+        Block name -> the ratio of the Euclidean norms of the residual branch
+        and the shortcut at the block's addition, averaged over the images.
+    """
+    adds = _residual_adds(model)
+    probe = keras.Model(model.input, [t for add in adds for t in add.input])
+    outputs = [np.asarray(t) for t in probe(x, training=False)]
+    ratios = {}
+    for i, add in enumerate(adds):
+        branch, shortcut = outputs[2 * i], outputs[2 * i + 1]           # (N, H, W, C) each
+        num = np.sqrt((branch.reshape(len(x), -1) ** 2).sum(axis=1))
+        den = np.sqrt((shortcut.reshape(len(x), -1) ** 2).sum(axis=1))
+        ratios[add.name.removesuffix("_add")] = float(np.mean(num / np.maximum(den, 1e-12)))
+    return ratios
+
+
+def gradient_norms(model, x, y) -> dict:
+    """Norm of the loss gradient for every convolution kernel, input side first (lesson 11).
+
+    One forward and backward pass (``tf.GradientTape``) of the mean
+    cross-entropy on images ``x (N, H, W, C)`` with labels ``y (N,)``, in
+    training mode. Projection shortcuts are left out so a plain network and
+    its residual twin list the same layers.
+
+    Returns
+    -------
+    dict
+        Layer name -> Euclidean norm of d(loss)/d(kernel).
+    """
+    import tensorflow as tf
+
+    convs = [layer for layer in model.layers
+             if type(layer).__name__ == "Conv2D" and not layer.name.endswith("_shortcut")]
+    kernels = [layer.kernel for layer in convs]
+    with tf.GradientTape() as tape:
+        probs = model(x, training=True)                                 # (N, n_classes)
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, probs))
+    grads = tape.gradient(loss, kernels)
+    return {layer.name: float(tf.norm(g)) for layer, g in zip(convs, grads)}
+
+
+# ----------------------------------------------------------------- command line
+
+DEFAULT_DEGRADATION = "degradation.json"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m cnnlab.resnet",
+        description="Train the ResNets of lesson 11 on Fashion-MNIST.")
+    commands = parser.add_subparsers(dest="command", metavar="{train,degradation}")
+    train_ = commands.add_parser(
+        "train", help="train a ResNet and save it as data/weights/resnet_<name>.keras")
+    train_.add_argument("--depth", default="20", help="layers with weights, 6n + 2 (default 20)")
+    train_.add_argument("--widths", default="16,32,64", help="channels per stage (default 16,32,64)")
+    train_.add_argument("--epochs", default="10", help="passes over the training set (default 10)")
+    train_.add_argument("--batch-size", default="128", help="images per step (default 128)")
+    train_.add_argument("--lr", default="3e-3", help="peak learning rate (default 3e-3)")
+    train_.add_argument("--label-smoothing", default="0", help="label smoothing (default 0)")
+    train_.add_argument("--no-augment", action="store_true", help="no random shifts and flips")
+    train_.add_argument("--name", default=None,
+                        help="file name: data/weights/resnet_<name>.keras (default: the depth)")
+    train_.add_argument("--out", default=None, help="save the model here instead (.keras)")
+    train_.add_argument("--limit", default=None,
+                        help="train on the first N images only (a quick check)")
+    train_.add_argument("--seed", default="0", help="seed of weights, shuffling, augmentation")
+    train_.add_argument("--quiet", action="store_true", help="no progress bar")
+    degr = commands.add_parser(
+        "degradation", help="plain vs residual networks of two depths, curves to JSON")
+    degr.add_argument("--depths", default="8,20", help="depths to compare (default 8,20)")
+    degr.add_argument("--epochs", default="6", help="epochs for every network (default 6)")
+    degr.add_argument("--limit", default="10000", help="training images (default 10000)")
+    degr.add_argument("--batch-norm", action="store_true", help="batch normalisation everywhere")
+    degr.add_argument("--lr", default="1e-3", help="peak learning rate (default 1e-3)")
+    degr.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    degr.add_argument("--out", default=None,
+                      help=f"JSON file to write (default data/weights/{DEFAULT_DEGRADATION})")
+    degr.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _number(text, option, *, kind=int, minimum=None, positive=False):
+    """Parse one command-line value, with a message naming the option."""
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{option} must be {what}, got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise ValueError(f"{option} must be a finite number, got {text!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{option} must be at least {minimum}, got {text}")
+    if positive and value <= 0:
+        raise ValueError(f"{option} must be positive, got {text}")
+    return value
+
+
+def _numbers(text, option, minimum):
+    return tuple(_number(t.strip(), option, minimum=minimum) for t in text.split(","))
+
+
+def _out_path(text, suffix, default):
+    path = default if text is None else Path(text)
+    if path.suffix != suffix:
+        raise ValueError(f"--out must end in {suffix}, got {str(path)!r}")
+    return path
+
+
+def _run_train(args):
+    depth = _number(args.depth, "--depth", minimum=1)
+    widths = _numbers(args.widths, "--widths", 1)
+    stage_sizes(depth, len(widths))                      # a clear error for depths that are not 6n + 2
+    epochs = _number(args.epochs, "--epochs", minimum=1)
+    batch_size = _number(args.batch_size, "--batch-size", minimum=1)
+    peak_lr = _number(args.lr, "--lr", kind=float, positive=True)
+    smoothing = _number(args.label_smoothing, "--label-smoothing", kind=float, minimum=0)
+    if smoothing >= 1:
+        raise ValueError(f"--label-smoothing must be below 1, got {args.label_smoothing}")
+    limit = None if args.limit is None else _number(args.limit, "--limit", minimum=1)
+    seed = _number(args.seed, "--seed", minimum=0)
+    name = str(depth) if args.name is None else args.name
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"--name may hold letters, digits, '-' and '_' only, got {name!r}")
+    out = _out_path(args.out, ".keras", weights_path(f"resnet_{name}.keras"))
+
+    def run():
+        return train_resnet(depth, widths=widths, epochs=epochs, limit=limit,
+                            batch_size=batch_size, peak_lr=peak_lr, label_smoothing=smoothing,
+                            augment=not args.no_augment, seed=seed, verbose=2 if args.quiet else 1,
+                            name=f"resnet_{name}")
+
+    def save(result):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result.model.save(out)
+        record = {"command": "python -m cnnlab.resnet " + " ".join(args.argv),
+                  "depth": depth, "widths": list(widths), "epochs": epochs,
+                  "batch_size": batch_size, "peak_lr": peak_lr, "label_smoothing": smoothing,
+                  "augment": not args.no_augment, "seed": seed, "params": result.model.count_params(),
+                  "history": [e._asdict() for e in result.history]}
+        out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
+        last = result.history[-1]
+        return (f"saved {out} (and its training record {out.with_suffix('.json').name}): test "
+                f"accuracy {100 * last.test_accuracy:.2f} % after {epochs} epoch(s), "
+                f"{result.train_seconds:.0f} s of training")
+    return run, save
+
+
+def _run_degradation(args):
+    depths = _numbers(args.depths, "--depths", 1)
+    for depth in depths:
+        stage_sizes(depth)
+    epochs = _number(args.epochs, "--epochs", minimum=1)
+    limit = _number(args.limit, "--limit", minimum=128)
+    peak_lr = _number(args.lr, "--lr", kind=float, positive=True)
+    seeds = _numbers(args.seeds, "--seeds", 0)
+    out = _out_path(args.out, ".json", weights_path(DEFAULT_DEGRADATION))
+
+    def run():
+        return degradation_experiment(depths, epochs=epochs, limit=(limit, 10000),
+                                      batch_norm=args.batch_norm, peak_lr=peak_lr, seeds=seeds,
+                                      verbose=2 if args.quiet else 1)
+
+    def save(result):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result["settings"]["command"] = "python -m cnnlab.resnet " + " ".join(args.argv)
+        out.write_text(json.dumps(result, indent=1) + "\n")
+        return f"saved {out}"
+    return run, save
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit status (0 done, 1 data problem, 2 bad arguments)."""
+    parser = _parser()
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:                           # argparse printed the usage and the problem
+        return int(exc.code or 0)
+    args.argv = argv
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        run, save = (_run_train if args.command == "train" else _run_degradation)(args)
+    except (TypeError, ValueError) as exc:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    from .data import DataFileError
+
+    try:
+        result = run()
+    except DataFileError as exc:
+        print(f"{parser.prog}: error: cannot read Fashion-MNIST: {exc}", file=sys.stderr)
+        return 1
+    print(save(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""Neural style transfer in miniature (lesson 12).
+
+A trained network's feature maps describe an image at two levels:
+
+- *content*: which features fire *where* (the feature maps themselves);
+- *style*: which features fire *together*, wherever they are. The Gram
+  matrix of a layer, ``G[c, d] = mean over positions of F[., ., c] * F[., ., d]``,
+  keeps those co-occurrences and forgets the positions.
+
+Style transfer starts from the content image and changes its pixels by
+gradient descent to lower ``content_weight * content_loss + style_weight *
+style_loss``: keep the content image's deep features, take on the style
+image's Gram matrices.
+
+The network is small and the course's own: a fully convolutional classifier
+trained on Fashion-MNIST (:func:`build_feature_network`), shipped as
+``data/weights/style_features.keras`` and made by::
+
+    python -m cnnlab.beyond train-style-features
+
+Having no dense layer before its global average pooling, it accepts images of
+any size, e.g. a 64x64 photo.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_array, check_int, describe
+
+__all__ = [
+    "CONTENT_LAYER",
+    "STYLE_LAYERS",
+    "build_feature_network",
+    "content_loss",
+    "feature_extractor",
+    "gram_matrix",
+    "load_style_features",
+    "stripes",
+    "style_loss",
+    "train_style_features",
+]
+
+STYLE_LAYERS = ("conv1", "conv2", "conv3")
+CONTENT_LAYER = "conv4"
+WEIGHTS_NAME = "style_features"
+
+
+def gram_matrix(features):
+    """Channel-by-channel products of feature maps, averaged over positions.
+
+    Parameters
+    ----------
+    features : (H, W, C) or (N, H, W, C) array_like or tensor
+
+    Returns
+    -------
+    (C, C) or (N, C, C)
+        ``G[c, d] = sum_{i, j} F[i, j, c] * F[i, j, d] / (H * W)``. A numpy
+        array for numpy input, a tensor for a tensor (so gradients flow).
+
+    Examples
+    --------
+    >>> gram_matrix(np.ones((2, 2, 3)))
+    array([[1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.]])
+    """
+    if isinstance(features, (np.ndarray, list, tuple)):
+        f = as_array(features, "features", ndims=(3, 4))
+        h, w = f.shape[-3:-1]
+        if h * w == 0:
+            raise ValueError(f"`features` must not be empty, got shape {f.shape}")
+        return np.einsum("...ijc,...ijd->...cd", f, f) / (h * w)  # (..., C, C)
+    from keras import ops
+
+    if len(features.shape) not in (3, 4):
+        raise ValueError(f"`features` must have 3 or 4 dimensions, got shape {tuple(features.shape)}")
+    h, w = features.shape[-3], features.shape[-2]
+    return ops.einsum("...ijc,...ijd->...cd", features, features) / (h * w)
+
+
+def content_loss(features, target):
+    """Mean squared difference between the feature maps of two images (tensors or arrays)."""
+    from keras import ops
+
+    return ops.mean(ops.square(features - target))
+
+
+def style_loss(features, target_grams):
+    """Mean over layers of the mean squared difference between Gram matrices.
+
+    Parameters
+    ----------
+    features : list of (N, H, W, C) tensors
+        The feature maps of the image being optimised, one per style layer.
+    target_grams : list of (N, C, C) tensors or arrays
+        The style image's Gram matrices, same layers in the same order.
+    """
+    from keras import ops
+
+    if len(features) != len(target_grams):
+        raise ValueError(f"`features` and `target_grams` must have one entry per style layer, "
+                         f"got {len(features)} and {len(target_grams)}")
+    per_layer = [ops.mean(ops.square(gram_matrix(f) - g)) for f, g in zip(features, target_grams)]
+    return ops.mean(ops.stack(per_layer))
+
+
+def stripes(size=64, period=8, angle=45.0):
+    """A synthetic style image: soft diagonal stripes, brightness in [0, 1].
+
+    Parameters
+    ----------
+    size : int
+        Side of the square image.
+    period : int
+        Pixels from one stripe to the next.
+    angle : float
+        Direction of the stripes in degrees (0: vertical stripes).
+
+    Returns
+    -------
+    (size, size) ndarray of float64
+    """
+    size = check_int(size, "size", minimum=2)
+    period = check_int(period, "period", minimum=2)
+    if not isinstance(angle, (int, float)) or isinstance(angle, bool):
+        raise TypeError(f"`angle` must be a number of degrees, got {describe(angle)}")
+    rows, cols = np.mgrid[0:size, 0:size]
+    theta = np.deg2rad(angle)
+    across = cols * np.cos(theta) + rows * np.sin(theta)  # distance across the stripes
+    return 0.5 + 0.5 * np.cos(2 * np.pi * across / period)
+
+
+def build_feature_network(*, seed=0):
+    """A small fully convolutional classifier for 28x28 Fashion-MNIST (any input size works).
+
+    Returns
+    -------
+    keras.Model
+        ``(N, H, W, 1) -> (N, 10)`` class probabilities. Layers ``conv1``,
+        ``conv2`` (16 maps), ``pool1``, ``conv3``, ``conv4`` (32 maps),
+        ``pool2``, ``conv5`` (64 maps), ``gap``, ``classes``; 3x3 kernels,
+        "same" padding, ReLU.
+    """
+    import keras
+    from keras import layers
+
+    seed = check_int(seed, "seed", minimum=0)
+
+    def conv(filters, name, offset):
+        return layers.Conv2D(filters, 3, padding="same", activation="relu", name=name,
+                             kernel_initializer=keras.initializers.HeUniform(seed=seed + offset))
+
+    inputs = keras.Input(shape=(None, None, 1), name="image")   # (N, H, W, 1)
+    x = conv(16, "conv1", 1)(inputs)                             # (N, H, W, 16)
+    x = conv(16, "conv2", 2)(x)                                  # (N, H, W, 16)
+    x = layers.MaxPooling2D(2, name="pool1")(x)                  # (N, H/2, W/2, 16)
+    x = conv(32, "conv3", 3)(x)                                  # (N, H/2, W/2, 32)
+    x = conv(32, "conv4", 4)(x)                                  # (N, H/2, W/2, 32)
+    x = layers.MaxPooling2D(2, name="pool2")(x)                  # (N, H/4, W/4, 32)
+    x = conv(64, "conv5", 5)(x)                                  # (N, H/4, W/4, 64)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)             # (N, 64)
+    outputs = layers.Dense(10, activation="softmax", name="classes",
+                           kernel_initializer=keras.initializers.GlorotUniform(seed=seed + 6))(x)
+    return keras.Model(inputs, outputs, name="style_features")
+
+
+def train_style_features(n_train=20000, epochs=4, *, batch_size=128, seed=0, verbose=0):
+    """Train :func:`build_feature_network` on the first ``n_train`` Fashion-MNIST images.
+
+    Returns
+    -------
+    model : keras.Model
+    accuracy : float
+        On the 10,000 test images.
+    """
+    import keras
+
+    from .data import load_fashion_mnist
+
+    n_train = check_int(n_train, "n_train", minimum=1)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    keras.utils.set_random_seed(seed)
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(limit=(n_train, None))
+    x_train = (x_train / 255.0).astype(np.float32)[..., None]  # (n_train, 28, 28, 1)
+    x_test = (x_test / 255.0).astype(np.float32)[..., None]    # (10000, 28, 28, 1)
+    model = build_feature_network(seed=seed)
+    model.compile(optimizer=keras.optimizers.Adam(2e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, shuffle=True,
+              verbose=verbose)
+    _, accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
+    return model, float(accuracy)
+
+
+def load_style_features(path=None):
+    """The course's trained feature network (``data/weights/style_features.keras``)."""
+    from .beyond import load_model
+
+    return load_model(WEIGHTS_NAME if path is None else path)
+
+
+def feature_extractor(model, layer_names):
+    """A model returning the outputs of the named layers of ``model``, as a list.
+
+    Parameters
+    ----------
+    model : keras.Model
+    layer_names : sequence of str
+
+    Returns
+    -------
+    keras.Model
+        ``image -> [features of layer_names[0], ...]``.
+    """
+    import keras
+
+    names = [layer.name for layer in model.layers]
+    if isinstance(layer_names, str) or not layer_names:
+        raise ValueError(f"`layer_names` must be a non-empty list of layer names, got {describe(layer_names)}")
+    unknown = [n for n in layer_names if n not in names]
+    if unknown:
+        raise ValueError(f"`layer_names`: no layer named {unknown} in {model.name}; "
+                         f"its layers are {names}")
+    outputs = [model.get_layer(n).output for n in layer_names]
+    return keras.Model(model.input, outputs, name=f"{model.name}_features")

@@ -1,0 +1,130 @@
+"""The lesson 02 kernel editor, used in the browser as a learner uses it.
+
+The feature map the page shows is checked against scipy's correlation of the
+same photo, decoded from the PNG bytes the <img> holds.
+"""
+
+import io
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from course import lessons_using, record_latency, screenshot_path
+from labpage import (image_bytes, image_digest, latency_samples, screenshot_element, type_number,
+                     wait_for_new_src, wait_for_sample, watch_latency)
+from PIL import Image
+from scipy import signal
+
+from cnnlab import data, filters
+
+LESSONS = lessons_using("widgets.KernelEditor(")
+N_CHANGES = 20
+
+
+@pytest.fixture(scope="module", params=LESSONS[:1], ids=lambda n: Path(n).stem)
+def editor(request, open_lesson):
+    """The editor's output area in the run lesson, with handles on its parts."""
+    lesson = open_lesson(request.param)
+    out = lesson.cell_output("widgets.KernelEditor(", "kernel-editor")
+    out.scroll_into_view_if_needed()
+    return {
+        "lesson": lesson,
+        "page": lesson.page,
+        "out": out,
+        "boxes": out.locator(".widget-gridbox input[type=number]"),
+        "preset": out.locator(".widget-dropdown:has(label:text-is('preset')) select"),
+        "input": out.locator(".widget-dropdown:has(label:text-is('input')) select"),
+        "size": out.locator(".widget-toggle-buttons button"),
+        "feature_map": out.locator(".widget-vbox:has(b:text-is('feature map')) > img"),
+        "stem": Path(request.param).stem,
+    }
+
+
+def shown_kernel(boxes) -> np.ndarray:
+    values = [float(v) for v in boxes.evaluate_all("els => els.map(e => e.value)")]
+    side = int(round(len(values) ** 0.5))
+    return np.array(values).reshape(side, side)                    # (K, K)
+
+
+def expected_png_levels(image: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Grey levels of the feature map as the editor should draw it.
+
+    The map's minimum to maximum is spread over matplotlib's 256 "gray" colours.
+    """
+    fm = signal.correlate2d(image, k, mode="same", boundary="fill")  # (H, W)
+    lo, hi = fm.min(), fm.max()
+    index = np.clip((fm - lo) * (255.0 / (hi - lo)) + 0.5, 0, 255).astype(np.uint8)
+    grey = matplotlib.colormaps["gray"](np.linspace(0.0, 1.0, 256), bytes=True)[:, 0]  # (256,)
+    return grey[index].astype(float)                               # (H, W)
+
+
+def shown_levels(img) -> np.ndarray:
+    png = Image.open(io.BytesIO(image_bytes(img)))
+    return np.asarray(png.convert("L"), dtype=float)               # (H, W)
+
+
+def change_weight(ed, index: int, value: float) -> None:
+    img = ed["feature_map"]
+    old = img.get_attribute("src")
+    type_number(ed["page"], ed["boxes"].nth(index), value)
+    wait_for_new_src(img, old)
+
+
+def test_typed_weight_redraws_the_feature_map(editor):
+    img, boxes = editor["feature_map"], editor["boxes"]
+    assert boxes.count() == 9
+    before = image_digest(img)
+    change_weight(editor, 4, 3)                                    # the centre weight
+    assert image_digest(img) != before
+    k = shown_kernel(boxes)
+    assert k[1, 1] == 3
+    assert editor["preset"].input_value() == "custom"
+    np.testing.assert_allclose(shown_levels(img), expected_png_levels(data.sample_photo(256), k),
+                               atol=1)
+
+
+@pytest.mark.parametrize("name", ["box_blur", "laplacian", "sharpen"])
+def test_preset_fills_every_weight_box(editor, name):
+    img, boxes = editor["feature_map"], editor["boxes"]
+    old = img.get_attribute("src")
+    editor["preset"].select_option(name)
+    want = filters.get(name, 3)
+    editor["page"].wait_for_function(
+        "([els, want]) => els.every((e, i) => Math.abs(Number(e.value) - want[i]) < 1e-9)",
+        arg=[boxes.element_handles(), want.ravel().tolist()])
+    wait_for_new_src(img, old)
+    np.testing.assert_allclose(shown_kernel(boxes), want, atol=1e-12)
+    np.testing.assert_allclose(shown_levels(img), expected_png_levels(data.sample_photo(256), want),
+                               atol=1)
+
+
+def test_size_toggle_and_input_menu(editor):
+    page, out = editor["page"], editor["out"]
+    editor["size"].filter(has_text="5x5").click()
+    page.wait_for_function("el => el.querySelectorAll('.widget-gridbox input').length === 25",
+                           arg=out.element_handle())
+    editor["size"].filter(has_text="3x3").click()
+    page.wait_for_function("el => el.querySelectorAll('.widget-gridbox input').length === 9",
+                           arg=out.element_handle())
+    source = out.locator(".widget-vbox:has(b:text-is('input')) > img")
+    old = source.get_attribute("src")
+    editor["input"].select_option("lines")
+    wait_for_new_src(source, old)
+    editor["input"].select_option("photo")
+    assert not editor["lesson"].problems()
+
+
+def test_feature_map_latency(editor):
+    """Enter in a weight box -> new feature map on screen, over 20 changes (no limit)."""
+    page, boxes = editor["page"], editor["boxes"]
+    editor["preset"].select_option("sobel_x")
+    watch_latency(editor["out"], editor["feature_map"])
+    for i in range(N_CHANGES):
+        type_number(page, boxes.nth(4), round(0.5 + 0.25 * i, 2))
+        wait_for_sample(page, i + 1)
+    summary = record_latency(f"{editor['stem']} KernelEditor", latency_samples(page))
+    print(f"\nKernelEditor, Enter -> new feature map shown, {N_CHANGES} changes: "
+          f"median {summary['shown']['median_ms']} ms, p95 {summary['shown']['p95_ms']} ms")
+    screenshot_element(editor["out"], screenshot_path(f"{editor['stem']}-kernel-editor"))
+    assert not editor["lesson"].problems()

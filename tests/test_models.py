@@ -1,0 +1,122 @@
+"""Model builders and the numpy forward pass, checked against Keras."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnnlab import models, shapes
+
+CHECK = settings(max_examples=10, deadline=None, derandomize=True)
+
+
+@pytest.fixture(scope="module")
+def mnist_model():
+    model = models.build_mnist_cnn(seed=0)
+    # random biases too, so that the comparison also checks where they are added
+    rng = np.random.default_rng(1)
+    model.set_weights([w if w.ndim > 1 else rng.normal(0, 0.1, w.shape).astype("float32")
+                       for w in model.get_weights()])
+    return model
+
+
+def test_mnist_cnn_shapes_match_the_syllabus(mnist_model):
+    expected = {"conv1": (26, 26, 32), "pool1": (13, 13, 32), "conv2": (11, 11, 64),
+                "pool2": (5, 5, 64), "flatten": (1600,), "dense": (512,), "dropout": (512,),
+                "output": (10,)}
+    got = {name: tuple(mnist_model.get_layer(name).output.shape[1:]) for name in expected}
+    assert got == expected
+
+
+def test_mnist_cnn_matches_its_layer_description(mnist_model):
+    table = shapes.layer_table(models.mnist_cnn_layers(), (28, 28, 1))
+    layers = mnist_model.layers[1:]
+    assert [row.output_shape for row in table] == [tuple(l.output.shape[1:]) for l in layers]
+    assert [row.params for row in table] == [l.count_params() for l in layers]
+    assert mnist_model.count_params() == shapes.count_params(models.mnist_cnn_layers(),
+                                                             (28, 28, 1))
+
+
+def test_mnist_cnn_has_fixed_names_and_is_reproducible():
+    a, b, c = models.build_mnist_cnn(3), models.build_mnist_cnn(3), models.build_mnist_cnn(4)
+    assert a.name == "mnist_cnn"
+    assert [l.name for l in a.layers] == ["image", "conv1", "pool1", "conv2", "pool2",
+                                          "flatten", "dense", "dropout", "output"]
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])
+
+
+def test_mnist_cnn_options():
+    model = models.build_mnist_cnn(input_shape=(32, 32, 3), n_classes=4, dropout=0.25)
+    assert tuple(model.get_layer("flatten").output.shape[1:]) == (6 * 6 * 64,)
+    assert tuple(model.output.shape[1:]) == (4,)
+    assert model.get_layer("dropout").rate == 0.25
+
+
+@CHECK
+@given(st.integers(1, 4), st.integers(0, 2**31 - 1))
+def test_forward_numpy_equals_keras_on_random_inputs(mnist_model, n, seed):
+    x = np.random.default_rng(seed).uniform(0, 1, (n, 28, 28, 1)).astype("float32")
+    expected = np.asarray(mnist_model(x, training=False))
+    got = models.forward_numpy(mnist_model, x)
+    assert got.shape == (n, 10)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_forward_numpy_steps_match_every_keras_layer(mnist_model):
+    x = np.random.default_rng(7).uniform(0, 1, (2, 28, 28, 1))
+    steps = models.forward_numpy(mnist_model, x, steps=True)
+    names = [layer.name for layer in mnist_model.layers[1:]]
+    assert [name for name, _ in steps] == names
+    probe = keras.Model(mnist_model.input, [mnist_model.get_layer(n).output for n in names])
+    for (name, got), expected in zip(steps, probe(x.astype("float32"))):
+        np.testing.assert_allclose(got, np.asarray(expected), atol=1e-4, rtol=1e-5, err_msg=name)
+
+
+def test_forward_numpy_runs_other_supported_layers():
+    rng = np.random.default_rng(5)
+    inputs = keras.Input(shape=(9, 9, 2))
+    x = keras.layers.Conv2D(3, 3, strides=2, padding="same", activation="tanh")(inputs)
+    x = keras.layers.LeakyReLU(negative_slope=0.1)(x)
+    x = keras.layers.Conv2D(4, 2, dilation_rate=2, padding="valid", use_bias=False)(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.AveragePooling2D(2, strides=1, padding="same")(x)
+    x = keras.layers.Activation("sigmoid")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(3, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    model.set_weights([rng.normal(size=w.shape).astype("float32") for w in model.get_weights()])
+    batch = rng.normal(size=(3, 9, 9, 2)).astype("float32")
+    np.testing.assert_allclose(models.forward_numpy(model, batch), np.asarray(model(batch)),
+                               atol=1e-5)
+
+
+def test_forward_numpy_refuses_what_it_cannot_run(mnist_model):
+    with pytest.raises(ValueError, match=r"add the channel axis"):
+        models.forward_numpy(mnist_model, np.zeros((1, 28, 28)))
+    with pytest.raises(ValueError, match=r"shape \(N, 28, 28, 1\)"):
+        models.forward_numpy(mnist_model, np.zeros((1, 32, 32, 1)))
+    with pytest.raises(ValueError, match="finite"):
+        models.forward_numpy(mnist_model, np.full((1, 28, 28, 1), np.nan))
+    with pytest.raises(TypeError, match="Keras model"):
+        models.forward_numpy("mnist", np.zeros((1, 28, 28, 1)))
+    inputs = keras.Input(shape=(4, 4, 1))
+    unsupported = keras.Model(inputs, keras.layers.BatchNormalization()(inputs))
+    with pytest.raises(ValueError, match="BatchNormalization"):
+        models.forward_numpy(unsupported, np.zeros((1, 4, 4, 1)))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(seed=-1), "seed"),
+    (dict(n_classes=1), "n_classes"),
+    (dict(dropout=1.0), "dropout"),
+    (dict(input_shape=(28, 28)), "input_shape"),
+])
+def test_build_mnist_cnn_refuses_bad_arguments(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        models.build_mnist_cnn(**kwargs)
