@@ -17,6 +17,7 @@ help:
 	@echo "make test       set everything up and run every test (fast mode)"
 	@echo "make notebooks  re-run every lesson in full mode and store its outputs"
 	@echo "make bench      run the benchmarks in benchmarks/"
+	@echo "make site       write the lessons as a website to build/site"
 
 setup: $(STAMP)
 
@@ -53,7 +54,7 @@ BROWSER_STAMP := $(VENV)/.installed-browser
 
 test-browser: $(STAMP) $(BROWSER_STAMP)
 	bash tests/browser/install_chromium.sh
-	CNNLAB_BROWSER=1 CNNLAB_FAST=1 timeout -k 30 1200 $(PY) -m pytest -p no:cacheprovider -v --durations=5 tests/browser
+	CNNLAB_BROWSER=1 CNNLAB_FAST=1 timeout -k 30 1800 $(PY) -m pytest -p no:cacheprovider -v --durations=5 tests/browser
 
 $(BROWSER_STAMP): requirements-browser.lock requirements.lock $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-browser.lock -c requirements.lock
@@ -94,3 +95,9 @@ grade: $(TEACHER)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
+
+# The course as a static website in build/site: the stored lessons (not re-run),
+# the glossary and an index page; every relative link is checked.
+.PHONY: site
+site: $(STAMP)
+	$(PY) -m cnnlab.site build

@@ -112,6 +112,30 @@ def find_lessons(notebooks=NOTEBOOKS) -> dict[str, Path]:
     return found
 
 
+def check_markers(path: Path) -> None:
+    """Refuse a lesson whose nbgrader markers sit in cells not marked for them.
+
+    nbgrader stops with "Solution region detected in a non-solution cell"
+    without naming the cell; this names every such cell.
+    """
+    problems = []
+    for i, cell in enumerate(json.loads(Path(path).read_text(encoding="utf-8"))["cells"]):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        source = "".join(cell.get("source", ""))
+        first = source.strip().splitlines()[0][:60] if source.strip() else ""
+        if "BEGIN SOLUTION" in source and not meta.get("solution"):
+            problems.append(f"cell {i} ({cell['cell_type']}, starting {first!r}) contains "
+                            "'BEGIN SOLUTION' but is not a solution cell")
+        if "BEGIN HIDDEN TESTS" in source and not meta.get("grade"):
+            problems.append(f"cell {i} ({cell['cell_type']}, starting {first!r}) contains "
+                            "'BEGIN HIDDEN TESTS' but is not a graded test cell")
+    if problems:
+        raise AssignmentError(
+            f"{Path(path).name}: nbgrader cannot make a student version: " + "; ".join(problems)
+            + ". Give such cells nbgrader's solution/test metadata, or write the markers "
+            "differently in prose (nbgrader finds them anywhere in a cell's text).")
+
+
 def pick_lessons(known, wanted) -> list[str]:
     """Lesson ids for ``wanted`` names or numbers (all of ``known`` when empty)."""
     if not wanted:
@@ -165,8 +189,11 @@ def _nbgrader(step, course, config, **ids):
     with _quiet_database():
         result = capture_log(app)
     if not result["success"]:
-        details = (result.get("log", "") + result.get("error", "")).strip().splitlines()
-        raise AssignmentError(f"nbgrader {step} failed for {ids}:\n" + "\n".join(details[-25:]))
+        text = result.get("log", "") + result.get("error", "")
+        lines = [line.strip() for line in text.splitlines()]
+        errors = [line for line in lines if re.match(r"(\[ERROR\] |\w+(Error|Exception): )", line)]
+        details = list(dict.fromkeys(errors)) or lines[-20:]  # the error lines, each once
+        raise AssignmentError(f"nbgrader {step} failed for {ids}:\n" + "\n".join(details))
 
 
 @contextlib.contextmanager
@@ -200,6 +227,7 @@ def build(course=COURSE, notebooks=NOTEBOOKS, lessons=(), *, timeout=DEFAULT_TIM
     write_config(course, timeout)
     config = load_config(course)
     for lesson in chosen:
+        check_markers(known[lesson])
         source = course / "source" / lesson
         shutil.rmtree(source, ignore_errors=True)
         source.mkdir(parents=True)
@@ -286,7 +314,7 @@ def grade(submissions, course=COURSE, lessons=(), *, timeout=None, log=print) ->
     """
     course = Path(course)
     config = load_config(course, timeout)
-    config.Autograde.autograde_preprocessors = _autograde_steps()
+    config.Autograde.autograde_preprocessors = autograde_steps()
     built = built_lessons(course)
     chosen = pick_lessons(built, lessons)
     failures = []
@@ -295,7 +323,7 @@ def grade(submissions, course=COURSE, lessons=(), *, timeout=None, log=print) ->
             continue
         target = course / "submitted" / student / lesson
         shutil.rmtree(target, ignore_errors=True)
-        if notebook.name == notebook.parent.name + ".ipynb" and notebook.parent.name == lesson:
+        if notebook.parent.name == lesson:  # <student>/<lesson>/<lesson>.ipynb
             shutil.copytree(notebook.parent, target)  # with the files next to it
         else:
             target.mkdir(parents=True)
@@ -315,8 +343,14 @@ def grade(submissions, course=COURSE, lessons=(), *, timeout=None, log=print) ->
     return path
 
 
-def _autograde_steps():
-    """nbgrader's autograde steps with ClipOutput after its LimitOutput."""
+def autograde_steps():
+    """nbgrader's autograde steps with :class:`ClipOutput` after its ``LimitOutput``.
+
+    ``make grade`` uses them; on a JupyterHub, ``nbgrader_config.py`` can too::
+
+        from cnnlab.assignments import autograde_steps
+        c.Autograde.autograde_preprocessors = autograde_steps()
+    """
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import LimitOutput
 
@@ -392,6 +426,7 @@ def main(argv=None) -> int:
     b.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="lessons folder (%(default)s)")
     args = parser.parse_args(argv)
     try:
+        _require_nbgrader()
         if args.command == "build":
             build(args.course, args.notebooks, args.lessons, validate=args.validate,
                   timeout=args.timeout or DEFAULT_TIMEOUT)
@@ -406,6 +441,14 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _require_nbgrader():
+    try:
+        import nbgrader  # noqa: F401
+    except ImportError:
+        raise AssignmentError("nbgrader is not installed here: `make assignments` installs "
+                              "requirements-teacher.lock first") from None
 
 
 def _seconds(text) -> int:

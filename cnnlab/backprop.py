@@ -11,7 +11,9 @@ The convolution's backward pass is made of convolutions:
 - ``dx`` is the *full* convolution of ``dout`` with the kernel, that is, the
   cross-correlation of ``dout`` padded by ``k - 1`` with the kernel flipped in
   both spatial axes (``C_in`` and ``C_out`` swapped). A stride ``s`` in the
-  forward pass becomes ``s - 1`` zeros between the cells of ``dout``.
+  forward pass becomes ``s - 1`` zeros between the cells of ``dout``
+  (:func:`cnnlab.kernels.insert_zeros`): the transposed convolution of
+  lesson 12.
 
 Both are computed with :func:`cnnlab.kernels.conv2d` itself.
 :func:`numerical_gradient` and :func:`rel_error` check any hand-written
@@ -56,8 +58,7 @@ def conv2d_backward(dout, x, kernel, *, stride=1, padding="valid", dilation=1):
     -------
     dx : same shape as ``x``
         The full convolution of ``dout`` (``stride - 1`` zeros between its
-        cells) with ``kernel``,
-        cropped to the input.
+        cells) with ``kernel``, cropped to the input.
     dkernel : same shape as ``kernel``
         The cross-correlation of the padded input with ``dout``.
     dbias : float or (C_out,) ndarray
@@ -355,37 +356,33 @@ def numerical_gradient(f, x, h=1e-5, *, dout=None):
         raise ValueError("`x` must hold finite numbers")
     if isinstance(h, bool) or not isinstance(h, numbers.Real) or not 0 < h < 1:
         raise ValueError(f"`h` must be a small positive number such as 1e-5, got {describe(h)}")
-    if dout is None:
-        evaluate = lambda: _scalar(f(x))  # noqa: E731
-        combine = lambda up, down: (up - down) / (2 * h)  # noqa: E731
-    else:
+    if dout is not None:
         dout = as_array(dout, "dout")
-        evaluate = lambda: _like(f(x), dout)  # noqa: E731
-        combine = lambda up, down: np.sum((up - down) * dout) / (2 * h)  # noqa: E731
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         old = x[i]
         x[i] = old + h
-        up = evaluate()
+        up = _evaluate(f, x, dout)
         x[i] = old - h
-        down = evaluate()
+        down = _evaluate(f, x, dout)
         x[i] = old  # restore
-        grad[i] = combine(up, down)
+        change = up - down if dout is None else np.sum((up - down) * dout)  # differences first
+        grad[i] = change / (2 * h)
     return grad
 
 
-def _like(value, dout):
+def _evaluate(f, x, dout):
+    """``f(x)`` as a float, or as an array of the shape of ``dout``."""
+    value = f(x)
+    if dout is None:
+        arr = np.asarray(value)
+        if arr.size != 1 or not np.issubdtype(arr.dtype, np.number):
+            raise ValueError(f"`f` must return a single number, got {describe(value)}")
+        return float(arr.reshape(()))
     arr = np.asarray(value, dtype=float)
     if arr.shape != dout.shape:
         raise ValueError(f"`f` must return an array of the shape of `dout` {dout.shape}, got {arr.shape}")
     return arr
-
-
-def _scalar(value) -> float:
-    arr = np.asarray(value)
-    if arr.size != 1 or not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"`f` must return a single number, got {describe(value)}")
-    return float(arr.reshape(()))
 
 
 def rel_error(a, b):

@@ -81,9 +81,9 @@ class CheckFailed(AssertionError):
         if self.call:
             lines.append(_labelled("called", self.call))
         if self.expected is not None:
-            lines.append(_labelled("expected", show(self.expected)))
+            lines.append(_labelled("expected", _show(self.expected)))
         if self.got is not None:
-            lines.append(_labelled("got", show(self.got)))
+            lines.append(_labelled("got", _show(self.got)))
         if self.hint:
             lines.append("Hint: " + self.hint)
         return "\n".join(lines)
@@ -96,10 +96,10 @@ def _labelled(label, text) -> str:
     return "\n".join([prefix + first] + [" " * len(prefix) + line for line in rest])
 
 
-def show(value, prefix="") -> str:
+def _show(value, prefix="") -> str:
     """``prefix`` and a value as the message shows it: small arrays in full, large ones summarised."""
     if not isinstance(value, np.ndarray):
-        return prefix + short(value)
+        return prefix + _hints.short(value)
     return prefix + _show_array(value, prefix)
 
 
@@ -408,7 +408,7 @@ class _Call:
                  for name, value in zip(self.params.input_names, self.args)]
         shown += [f"{key}={value!r}" for key, value in self.kwargs.items()]
         lines = [f"{self.params.name}({', '.join(shown)})"]
-        lines += [show(value, f"{name} = ")
+        lines += [_show(value, f"{name} = ")
                   for name, value in zip(self.params.input_names, self.args)
                   if isinstance(value, np.ndarray)]
         return "\n".join(lines)

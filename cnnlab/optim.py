@@ -262,12 +262,12 @@ def _pair_up(params, grads):
     for name, p, g in zip(names, params, grads):
         if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
             raise TypeError(
-                f"`params` [{name!r}] must be a float numpy array (updated in place), got {describe(p)}"
+                f"`params[{name!r}]` must be a float numpy array (updated in place), got {describe(p)}"
             )
         g = as_array(g, f"grads[{name!r}]")
         if g.shape != p.shape:
             raise ValueError(
-                f"`grads` [{name!r}] must have the shape of its parameter {p.shape}, got {g.shape}"
+                f"`grads[{name!r}]` must have the shape of its parameter {p.shape}, got {g.shape}"
             )
         checked.append(g)
     return list(params), checked

@@ -1944,3 +1944,47 @@ def _block_positions(blocks):
             else:
                 xs[b.name] = xs[b.parents[0]]
     return xs, levels
+
+
+def plot_layer_values(values, ax=None, *, ylabel="value", log=False, title=None):
+    """One value per layer (or block), input side on the left, one line per network.
+
+    Introduced in lesson 11 for gradient norms and the size of residual
+    branches. Networks that share layer names are drawn over the same
+    positions; the ticks name the layers of the first network.
+
+    Parameters
+    ----------
+    values : dict of str -> dict of str -> float
+        ``{network label: {layer name: value}}``, layers in order.
+    ax : matplotlib Axes, optional
+    ylabel : str
+    log : bool
+        Logarithmic vertical axis (for values spanning several powers of ten).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if not isinstance(values, dict) or not values or not all(
+            isinstance(v, dict) and v for v in values.values()):
+        raise TypeError("`values` must be a non-empty dict of label -> {layer name: value}, "
+                        f"got {describe(values)}")
+    names = list(next(iter(values.values())))
+    ax = _new_axes(ax, (max(5.5, 0.32 * len(names) + 2.0), 3.6))
+    for label, by_layer in values.items():
+        y = as_array(list(by_layer.values()), f"values[{label!r}]", ndims=1)
+        if log and np.any(y <= 0):
+            raise ValueError(f"`values[{label!r}]` must be positive on a logarithmic axis")
+        ax.plot(np.arange(len(y)), y, marker="o", markersize=4, linewidth=1.5, label=str(label))
+    ax.set_xticks(range(len(names)), names, rotation=90, fontsize=8)
+    ax.set_ylabel(str(ylabel))
+    if log:
+        ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    if len(values) > 1:
+        ax.legend(frameon=False)
+    if title is not None:
+        ax.set_title(title)
+    return ax

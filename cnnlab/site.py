@@ -41,7 +41,7 @@ body.cnnlab-page code { background: #f3f3f3; padding: 0 0.2rem; }
 nav.cnnlab-nav { font-family: system-ui, sans-serif; padding: 0.6rem 1rem; background: #f3f5f8;
   border-bottom: 1px solid #dde; }
 nav.cnnlab-nav a { margin-right: 1.2rem; }
-ol.cnnlab-lessons li { margin: 0.3rem 0; }
+ul.cnnlab-lessons li { margin: 0.3rem 0; }
 """
 
 
@@ -166,7 +166,7 @@ def _write_index(lessons, others, out_dir: Path) -> None:
     body = (f"<h1>{html.escape(COURSE_TITLE)}</h1>\n"
             "<p>The lessons as they are stored, with their outputs. To run them and use the "
             "widgets, open the course in JupyterLab with <code>make lab</code>.</p>\n"
-            f'<h2>Lessons</h2>\n<ol class="cnnlab-lessons" start="0">\n{items}\n</ol>\n'
+            f'<h2>Lessons</h2>\n<ul class="cnnlab-lessons">\n{items}\n</ul>\n'
             f"<h2>Reference</h2>\n<ul>\n{extra}\n</ul>\n")
     nav = '<nav class="cnnlab-nav">' + " ".join(
         f'<a href="{p.target}">{html.escape(p.title)}</a>' for p in others) + "</nav>"

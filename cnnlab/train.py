@@ -48,9 +48,9 @@ MODELS = ("lenet5",)
 VARIANTS = ("classic", "modern")
 DEFAULT_EPOCHS = {"modern": 5, "classic": 5}
 BATCH_SIZE = 128
-PEAK_LR = {"modern": 3e-3, "classic": 3e-3}
+PEAK_LR = {"modern": 5e-3, "classic": 1e-2}
 WARMUP_FRACTION = 0.1      # share of all steps spent warming the learning rate up
-LABEL_SMOOTHING = 0.0     # share of each target spread over the other classes
+LABEL_SMOOTHING = 0.1     # share of each target spread over the other classes
 STEPS_PER_CALL = 48        # training steps inside one graph call (also the progress-bar step)
 FAST_LIMIT = (512, 1000)   # --fast: training and test images
 

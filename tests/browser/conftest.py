@@ -13,8 +13,8 @@ import signal
 from pathlib import Path
 
 import pytest
-from course import (CHROMIUM, NOTEBOOKS, REPO, RESULTS, VIEWPORT, chromium_args, latencies,
-                    screenshot_path)
+from course import (CHROMIUM, LESSONS, NOTEBOOKS, REPO, RESULTS, SCREENSHOTS, VIEWPORT,
+                    chromium_args, latencies, screenshot_path)
 
 ENABLED = os.environ.get("CNNLAB_BROWSER", "") == "1"
 collect_ignore_glob = [] if ENABLED else ["test_*.py"]
@@ -27,6 +27,8 @@ def _interrupt(signum, frame):
 def pytest_configure(config):
     if ENABLED:     # a time-out's SIGTERM unwinds the fixtures: server and browser stop
         signal.signal(signal.SIGTERM, _interrupt)
+        for old in SCREENSHOTS.glob("*.png"):    # keep only this run's pictures
+            old.unlink()
 
 
 @pytest.fixture(scope="session")
@@ -56,25 +58,46 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def open_lesson(lab, browser):
-    """``open_lesson(name)``: the lesson opened and run in its own page (once per run)."""
-    from labpage import open_and_run
+    """``open_lesson(name)``: the lesson opened and run in a page of its own.
 
-    opened = {}
+    One lesson is open at a time: opening the next one closes the last one's
+    page and shuts its kernel down (the tests are ordered lesson by lesson,
+    so each lesson runs once).
+    """
+    from labpage import close, open_and_run
+
+    opened, failed = {}, {}
 
     def _open(name):
+        if name in failed:
+            pytest.fail(f"{name} could not be run in the browser (see its first test)",
+                        pytrace=False)
         if name not in opened:
+            for other in list(opened):
+                close(opened.pop(other))
             page = browser.new_page()
             page.set_default_timeout(30_000)
             try:
                 opened[name] = open_and_run(page, lab, name)
             except Exception as exc:
-                page.screenshot(path=screenshot_path(f"{Path(name).stem}-failed"))
+                failed[name] = exc
+                _last_look(page, name)
                 raise RuntimeError(f"could not run {name} in the browser: {exc}\n"
                                    f"--- JupyterLab log ---\n{lab.log_tail()}") from exc
         opened[name].page.bring_to_front()       # a tab in the background paints no frames
         return opened[name]
 
     return _open
+
+
+def _last_look(page, name: str) -> None:
+    """Keep a screenshot of a lesson that could not be run, then close its page."""
+    try:
+        page.screenshot(path=screenshot_path(f"{Path(name).stem}-failed"))
+    except Exception:                            # the page itself may be gone
+        pass
+    finally:
+        page.close()
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -89,6 +112,17 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"(also in {RESULTS.relative_to(REPO)})")
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    """Run the whole-lesson checks first, before any test touches a widget."""
-    items.sort(key=lambda item: Path(str(item.fspath)).name != "test_lessons.py")
+    """Lesson by lesson; for each, the whole-lesson check before any widget is touched."""
+    def key(item):
+        params = getattr(item, "callspec", None)
+        params = params.params if params else {}
+        lesson = next((v for v in params.values() if isinstance(v, str) and v in LESSONS), "")
+        return lesson, Path(str(item.fspath)).name != "test_lessons.py"
+
+    here = Path(__file__).parent
+    ours = [item for item in items if here in Path(str(item.fspath)).parents]
+    if not ENABLED or len(ours) != len(items):   # session-wide hook: leave other runs alone
+        return
+    items.sort(key=key)                          # stable: keeps each file's own order

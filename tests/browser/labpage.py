@@ -121,6 +121,18 @@ def open_and_run(page: Page, lab, path: str) -> Lesson:
     return lesson
 
 
+def close(lesson: Lesson) -> None:
+    """Shut the lesson's kernel down and close its page."""
+    try:
+        lesson.page.evaluate(
+            f"""async () => {{
+              const panel = ({_PANEL_JS})({lesson.path!r});
+              if (panel) await panel.sessionContext.shutdown();
+            }}""")
+    finally:
+        lesson.page.close()
+
+
 def wait_for_idle_kernel(page: Page, path: str, timeout_ms: int = 30_000) -> None:
     page.wait_for_function(
         f"""() => {{

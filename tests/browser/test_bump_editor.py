@@ -18,7 +18,7 @@ LESSONS = lessons_using("widgets.BumpEditor(")
 N_CHANGES = 20
 
 
-@pytest.fixture(scope="module", params=LESSONS[:1], ids=lambda n: Path(n).stem)
+@pytest.fixture(scope="module", params=LESSONS, ids=lambda n: Path(n).stem)
 def editor(request, open_lesson):
     lesson = open_lesson(request.param)
     out = lesson.cell_output("widgets.BumpEditor(", "bump-editor")

@@ -22,7 +22,7 @@ LESSONS = lessons_using("widgets.KernelEditor(")
 N_CHANGES = 20
 
 
-@pytest.fixture(scope="module", params=LESSONS[:1], ids=lambda n: Path(n).stem)
+@pytest.fixture(scope="module", params=LESSONS, ids=lambda n: Path(n).stem)
 def editor(request, open_lesson):
     """The editor's output area in the run lesson, with handles on its parts."""
     lesson = open_lesson(request.param)
@@ -69,6 +69,15 @@ def change_weight(ed, index: int, value: float) -> None:
     old = img.get_attribute("src")
     type_number(ed["page"], ed["boxes"].nth(index), value)
     wait_for_new_src(img, old)
+
+
+@pytest.mark.xfail(strict=True, reason="each weight box is 64 px wide plus a 2 px margin on "
+                   "both sides in a 64 px grid column, so the last column is cut off by 2 px "
+                   "(cnnlab/widgets.py: KernelEditor box width)")
+def test_weight_grid_shows_every_box_whole(editor):
+    grid = editor["out"].locator(".widget-gridbox")
+    overflow = grid.evaluate("g => g.scrollWidth - g.clientWidth")
+    assert overflow <= 0, f"the weight grid is {overflow} px wider than the space it is given"
 
 
 def test_typed_weight_redraws_the_feature_map(editor):
