@@ -524,8 +524,9 @@ def train_resnet(depth=20, *, widths=(16, 32, 64), epochs=10, limit=None, batch_
                  augment=augment, seed=seed, verbose=verbose)
 
 
-def degradation_experiment(depths=(8, 20), *, epochs=6, limit=(10000, 10000), batch_norm=False,
-                           peak_lr=1e-3, seeds=(0,), verbose=1) -> dict:
+def degradation_experiment(depths=(20, 56), *, widths=(8, 16, 32), epochs=4,
+                           limit=(10000, 10000), batch_norm=True, peak_lr=3e-3, seeds=(0,),
+                           verbose=1) -> dict:
     """Train plain and residual networks of each depth with the same budget (lesson 11).
 
     Every network sees the same images in the same order (per seed), with
@@ -542,6 +543,9 @@ def degradation_experiment(depths=(8, 20), *, epochs=6, limit=(10000, 10000), ba
         and the ``params`` of the network. JSON-ready.
     """
     depths = tuple(check_int(d, "depths", minimum=1) for d in depths)
+    widths = _check_widths(widths)
+    for depth in depths:
+        stage_sizes(depth, len(widths))
     seeds = tuple(check_int(s, "seeds", minimum=0) for s in seeds)
     (x_train, y_train), (x_test, y_test) = _load_fashion(limit)
     runs = {}
@@ -549,7 +553,7 @@ def degradation_experiment(depths=(8, 20), *, epochs=6, limit=(10000, 10000), ba
         for depth in depths:
             for seed in seeds:
                 keras.utils.set_random_seed(seed)
-                model = builder(depth, batch_norm=batch_norm, seed=seed)
+                model = builder(depth, widths=widths, batch_norm=batch_norm, seed=seed)
                 result = train(model, x_train, y_train, x_test, y_test, epochs=epochs,
                                peak_lr=peak_lr, weight_decay=0.0, augment=False, seed=seed,
                                verbose=verbose)
@@ -558,7 +562,7 @@ def degradation_experiment(depths=(8, 20), *, epochs=6, limit=(10000, 10000), ba
                 run["params"] = int(model.count_params())
                 runs.setdefault(f"{kind}{depth}", []).append(run)
                 keras.backend.clear_session()
-    settings = {"depths": list(depths), "epochs": epochs, "train_images": len(x_train),
+    settings = {"depths": list(depths), "widths": list(widths), "epochs": epochs, "train_images": len(x_train),
                 "test_images": len(x_test), "batch_norm": bool(batch_norm), "peak_lr": peak_lr,
                 "batch_size": 128, "optimizer": "AdamW, warm-up + cosine", "seeds": list(seeds)}
     return {"settings": settings, "runs": runs}

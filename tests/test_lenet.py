@@ -308,7 +308,9 @@ def test_train_lenet5_rejects_bad_arguments():
     with pytest.raises(ValueError, match="`peak_lr` must be a positive number"):
         train_lenet5("modern", 1, peak_lr=-1.0)
     with pytest.raises(ValueError, match="`batch_size` 128 is larger than the 100 training images"):
-        train_lenet5("modern", 1, limit=100)
+        train_lenet5("modern", 1, batch_size=128, limit=100)
+    with pytest.raises(TypeError, match="`peak_lr` must be a number, got '0.1'"):
+        train_lenet5("modern", 1, peak_lr="0.1")
 
 
 def test_a_tiny_training_run_writes_a_loadable_model(tmp_path, capsys):

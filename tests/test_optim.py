@@ -9,18 +9,20 @@ the lesson's tolerance.
 
 from __future__ import annotations
 
-import keras
 import matplotlib
-import matplotlib.pyplot as plt
-import numpy as np
-import pytest
-import tensorflow as tf
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from cnnlab import optim, plot, regularise
 
 matplotlib.use("Agg")
+
+import keras  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from cnnlab import optim, plot, regularise  # noqa: E402
+
 CHECK = settings(max_examples=40, deadline=None, derandomize=True)
 
 # (ours, Keras) with constants that float32 represents exactly

@@ -17,6 +17,7 @@ from playwright.sync_api import Locator, Page
 
 RUN_TIMEOUT_MS = 240_000             # one whole lesson in fast mode
 WIDGET_ERRORS = ("Error displaying widget", "model not found")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 # The notebook panel showing `path` (the page may hold other tabs).
 _PANEL_JS = """path => window.jupyterapp.shell.widgets ?
@@ -33,7 +34,7 @@ _RUN_ALL_JS = """async (path) => {
   return ok === undefined ? true : ok;
 }"""
 
-_OUTPUTS_JS = """(path) => {
+_OUTPUTS_JS = """async (path) => {
   const app = window.jupyterapp;
   const panel = [...app.shell.widgets('main')].find(w => w.context && w.context.path === path);
   const cells = [];
@@ -44,7 +45,12 @@ _OUTPUTS_JS = """(path) => {
                 outputs: m.outputs.toJSON()});
   });
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-  return {cells, kernel: kernel ? kernel.status : 'none'};
+  let live = [];          // widget models still open in the kernel (tqdm closes its bars)
+  if (kernel) {
+    const reply = await kernel.requestCommInfo({target_name: 'jupyter.widget'});
+    live = Object.keys(reply.content.comms || {});
+  }
+  return {cells, kernel: kernel ? kernel.status : 'none', live};
 }"""
 
 _MARK_CELL_JS = """([path, index, mark]) => {
@@ -62,10 +68,12 @@ class Lesson:
     path: str                                   # relative to the server's root
     cells: list[dict] = field(default_factory=list)
     kernel_status: str = ""
+    live_widgets: set[str] = field(default_factory=set)     # model ids open in the kernel
 
     def refresh(self) -> None:
         state = self.page.evaluate(_OUTPUTS_JS, self.path)
         self.cells, self.kernel_status = state["cells"], state["kernel"]
+        self.live_widgets = set(state["live"])
 
     def problems(self) -> list[str]:
         """Every error the run left: error outputs, tracebacks, broken widgets."""
@@ -91,9 +99,13 @@ class Lesson:
         return found
 
     def widget_output_count(self) -> int:
-        """How many widget views the notebook's outputs hold."""
-        return sum("application/vnd.jupyter.widget-view+json" in out.get("data", {})
-                   for cell in self.cells for out in cell["outputs"])
+        """How many widget views the outputs hold whose widget is still open.
+
+        A closed widget (a finished progress bar) leaves its output empty.
+        """
+        views = [out["data"][WIDGET_VIEW] for cell in self.cells for out in cell["outputs"]
+                 if WIDGET_VIEW in out.get("data", {})]
+        return sum(view.get("model_id") in self.live_widgets for view in views)
 
     def cell_output(self, needle: str, mark: str) -> Locator:
         """The output area of the first code cell whose source contains ``needle``."""
@@ -275,3 +287,22 @@ def screenshot_element(element: Locator, path: str) -> None:
     finally:
         if grow:
             page.set_viewport_size(size)
+
+
+_CLIPPED_JS = """root => {
+  const found = [];
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    const style = getComputedStyle(el);
+    if (style.overflowX === 'visible' || el.scrollWidth <= el.clientWidth + 1) continue;
+    const text = (el.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 50);
+    found.push(`${el.tagName.toLowerCase()}.${[...el.classList].slice(-1)[0] || ''} is ` +
+               `${el.clientWidth} px wide, its content ${el.scrollWidth} px (${text})`);
+  }
+  return found;
+}"""
+
+
+def clipped_parts(element: Locator) -> list[str]:
+    """Boxes inside ``element`` whose content is wider than they are (cut off or scrolled)."""
+    element.scroll_into_view_if_needed()
+    return element.evaluate(_CLIPPED_JS)

@@ -62,8 +62,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def lab_command(port: int, token: str, workdir: Path, root: Path) -> list[str]:
-    """The ``jupyter lab`` command line (no browser, private settings)."""
+def lab_command(port: int, token: str, jupyter: Path, root: Path) -> list[str]:
+    """The ``jupyter lab`` command line (no browser, private settings in ``jupyter``)."""
     cmd = [
         sys.executable, "-m", "jupyterlab",
         "--no-browser",
@@ -72,9 +72,9 @@ def lab_command(port: int, token: str, workdir: Path, root: Path) -> list[str]:
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        f"--LabApp.app_settings_dir={workdir / 'app-settings'}",
-        f"--LabApp.user_settings_dir={workdir / 'user-settings'}",
-        f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
+        f"--LabApp.app_settings_dir={jupyter / 'app-settings'}",
+        f"--LabApp.user_settings_dir={jupyter / 'user-settings'}",
+        f"--LabApp.workspaces_dir={jupyter / 'workspaces'}",
         "--LabApp.expose_app_in_browser=True",
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
@@ -85,14 +85,14 @@ def lab_command(port: int, token: str, workdir: Path, root: Path) -> list[str]:
     return cmd
 
 
-def lab_environment(workdir: Path) -> dict[str, str]:
+def lab_environment(jupyter: Path) -> dict[str, str]:
     """The server's environment: the learner's one, with Jupyter's folders private."""
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)             # lessons draw inline, as for a learner
     env.update(
-        JUPYTER_CONFIG_DIR=str(workdir / "config"),
-        JUPYTER_DATA_DIR=str(workdir / "data"),
-        JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
+        JUPYTER_CONFIG_DIR=str(jupyter / "config"),
+        JUPYTER_DATA_DIR=str(jupyter / "data"),
+        JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"),
         CNNLAB_FAST="1",
         TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "3"),
     )
@@ -100,22 +100,29 @@ def lab_environment(workdir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running_lab(notebooks: Path, workdir: Path):
+def running_lab(notebooks: Path, workdir: Path, siblings=("data",)):
     """Serve a copy of ``notebooks`` with JupyterLab; yield a :class:`Lab`.
 
+    The copy keeps the course's layout: each of ``siblings`` (folders beside
+    ``notebooks``, such as ``data``) is linked beside it, so a lesson's
+    relative path like ``../data/...`` works as in the course folder.
     The server and every kernel it started are stopped on leaving, whatever
     happened inside (failure, time-out, Ctrl-C).
     """
-    root = workdir / "notebooks"
+    root = workdir / "course" / notebooks.name
     shutil.copytree(notebooks, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    (workdir / "app-settings").mkdir()
-    (workdir / "app-settings" / "overrides.json").write_text(json.dumps(SETTING_OVERRIDES))
+    for name in siblings:
+        if (notebooks.parent / name).exists():
+            (root.parent / name).symlink_to(notebooks.parent / name)
+    jupyter = workdir / "jupyter"
+    (jupyter / "app-settings").mkdir(parents=True)
+    (jupyter / "app-settings" / "overrides.json").write_text(json.dumps(SETTING_OVERRIDES))
     port, token = free_port(), secrets.token_hex(24)
     log = workdir / "jupyterlab.log"
     lab = Lab(url=f"http://127.0.0.1:{port}", token=token, root=root, log=log)
     with open(log, "wb") as out:
-        proc = subprocess.Popen(lab_command(port, token, workdir, root), cwd=root,
-                                env=lab_environment(workdir), stdin=subprocess.DEVNULL,
+        proc = subprocess.Popen(lab_command(port, token, jupyter, root), cwd=root,
+                                env=lab_environment(jupyter), stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_until_up(lab, proc)

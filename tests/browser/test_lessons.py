@@ -1,20 +1,47 @@
-"""Every lesson runs top to bottom in JupyterLab without an error on the page."""
+"""Every lesson runs top to bottom in JupyterLab without an error on the page,
+and its widgets show their whole content in a 1400 x 1000 window."""
 
 from pathlib import Path
 
 import pytest
 from course import LESSONS, screenshot_path
-from labpage import screenshot_element
+from labpage import clipped_parts, screenshot_element
+
+# Lessons whose widgets are known to be cut off; the test fails once they fit,
+# so the entry goes when the widget is fixed.
+KNOWN_CLIPPED = {
+    "02_convolution_2d.ipynb": "KernelEditor: each weight box is 64 px wide plus a 2 px margin "
+                               "on both sides in a 64 px grid column (box width 60px fits)",
+    "09_lenet5.ipynb": "DigitInspector: the class-probability panel is about 50 px wider than "
+                       "its box, so the bars for 8 and 9 are cut off",
+}
+
+TOP_LEVEL_WIDGETS = (".jp-OutputArea-output:has(> .jupyter-widgets)"
+                     ":not(.jupyter-widgets .jp-OutputArea-output)")
 
 
-@pytest.mark.parametrize("name", LESSONS, ids=[Path(n).stem for n in LESSONS])
+def _lessons(known=None):
+    marks = {} if known is None else known
+    return [pytest.param(n, id=Path(n).stem,
+                         marks=[pytest.mark.xfail(strict=True, reason=marks[n])] if n in marks
+                         else []) for n in LESSONS]
+
+
+@pytest.mark.parametrize("name", _lessons())
 def test_lesson_runs_in_browser_without_errors(open_lesson, name):
     lesson = open_lesson(name)
     assert lesson.kernel_status == "idle"
     problems = lesson.problems()
     assert not problems, f"{name} in the browser:\n" + "\n".join(problems)
-    widgets = lesson.page.locator(".jp-OutputArea-output:has(> .jupyter-widgets)"
-                                  ":not(.jupyter-widgets .jp-OutputArea-output)")  # top level
+    widgets = lesson.page.locator(TOP_LEVEL_WIDGETS)
     assert widgets.count() == lesson.widget_output_count()
     for i in range(widgets.count()):
         screenshot_element(widgets.nth(i), screenshot_path(f"{Path(name).stem}-widget-{i}"))
+
+
+@pytest.mark.parametrize("name", _lessons(KNOWN_CLIPPED))
+def test_lesson_widgets_show_their_whole_content(open_lesson, name):
+    lesson = open_lesson(name)
+    widgets = lesson.page.locator(TOP_LEVEL_WIDGETS)
+    clipped = [part for i in range(widgets.count()) for part in clipped_parts(widgets.nth(i))]
+    assert not clipped, f"{name}: widget parts wider than their box:\n" + "\n".join(clipped)
