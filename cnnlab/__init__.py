@@ -2,13 +2,21 @@
 
 Modules (imported on first use, so ``import cnnlab`` stays quick):
 
-- :mod:`cnnlab.kernels`  hand-written convolution, pooling and activations (numpy)
-- :mod:`cnnlab.shapes`   output sizes and parameter counts
-- :mod:`cnnlab.filters`  preset filters (line detectors, Sobel, blur, ...)
-- :mod:`cnnlab.data`     MNIST / Fashion-MNIST loaders and synthetic inputs
-- :mod:`cnnlab.plot`     figures used by the lessons
-- :mod:`cnnlab.widgets`  interactive explorers for JupyterLab
-- :mod:`cnnlab.doctor`   ``cnnlab.doctor()`` checks that the course can run here
+- :mod:`cnnlab.kernels`     hand-written convolution, pooling and activations (numpy),
+  a readable loop version beside each fast one; :mod:`cnnlab.transposed` for
+  transposed convolution
+- :mod:`cnnlab.shapes`      output sizes, parameter counts, receptive fields
+- :mod:`cnnlab.filters`     preset filters (line detectors, Sobel, blur, ...)
+- :mod:`cnnlab.data`        MNIST / Fashion-MNIST loaders and synthetic inputs
+- :mod:`cnnlab.plot`        figures used by the lessons
+- :mod:`cnnlab.widgets`     interactive explorers for JupyterLab
+- :mod:`cnnlab.backprop`, :mod:`cnnlab.optim`, :mod:`cnnlab.regularise`,
+  :mod:`cnnlab.tinycnn`     training written out by hand (lesson 08)
+- :mod:`cnnlab.models`      Keras model builders (MNIST CNN, LeNet-5, classic nets, ResNet)
+- :mod:`cnnlab.train`       ``python -m cnnlab.train``: the training commands
+- :mod:`cnnlab.checks`      exercise checkers that explain a wrong answer
+- :mod:`cnnlab.assignments` ``python -m cnnlab.assignments``: nbgrader student versions and grading
+- :mod:`cnnlab.doctor`      ``cnnlab.doctor()`` checks that the course can run here
 """
 
 from __future__ import annotations
@@ -20,8 +28,11 @@ from .session import fast_mode, setup
 __version__ = "0.1.0"
 __all__ = ["setup", "fast_mode", "__version__"]
 
-_SUBMODULES = {"kernels", "shapes", "filters", "data", "plot", "widgets", "checks", "models",
-               "transposed", "doctor"}
+_SUBMODULES = {
+    "kernels", "transposed", "pooling", "activations", "shapes", "filters", "data", "plot",
+    "widgets", "checks", "models", "lenet", "classic", "resnet", "backprop", "optim",
+    "regularise", "tinycnn", "denoise", "style", "course", "doctor",
+}
 
 
 def __getattr__(name):

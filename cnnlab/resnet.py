@@ -23,19 +23,29 @@ residual curves of the lesson (run ``python -m cnnlab.resnet --help``).
 
 from __future__ import annotations
 
-import keras
-from keras import layers
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import NamedTuple
 
-from ._validate import check_choice, check_int, describe
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+from ._validate import check_choice, check_int, describe  # noqa: E402
 
 __all__ = [
-    "BLOCKS",
-    "bottleneck_block",
-    "build_plain",
-    "build_resnet",
-    "plain_block",
-    "residual_block",
-    "stage_sizes",
+    "BLOCKS", "EpochLog", "TrainResult",
+    "augment_images", "bottleneck_block", "branch_ratios", "build_plain", "build_resnet",
+    "degradation_experiment", "evaluate", "gradient_norms", "main", "plain_block",
+    "prepare_images", "residual_block", "stage_sizes", "train", "train_resnet", "weights_path",
 ]
 
 BLOCKS = ("basic", "bottleneck")
@@ -279,20 +289,6 @@ def build_plain(depth=20, *, widths=(16, 32, 64), input_shape=(28, 28, 1), n_cla
 
 # ----------------------------------------------------------------- training
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import NamedTuple  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-__all__ += ["EpochLog", "TrainResult", "augment_images", "degradation_experiment",
-            "evaluate", "main", "prepare_images", "train", "train_resnet", "weights_path"]
-
 STEPS_PER_CALL = 32          # training steps inside one compiled graph call
 WARMUP_FRACTION = 0.1        # share of all steps spent warming the learning rate up
 MAX_SHIFT = 2                # augmentation: random shifts of up to 2 pixels each way
@@ -391,7 +387,7 @@ def _make_train_chunk(model, optimizer, batch_size, label_smoothing):
             yb = tf.gather(y, plan[i])                                  # (B,)
             target = tf.one_hot(yb, n_classes) * (1 - label_smoothing) + label_smoothing / n_classes
             with tf.GradientTape() as tape:
-                probs = model(xb, training=True)                        # (B, n_classes)
+                probs = tf.cast(model(xb, training=True), tf.float32)   # (B, n_classes)
                 loss = tf.reduce_mean(keras.losses.categorical_crossentropy(target, probs))
             grads = tape.gradient(loss, variables)
             optimizer.apply_gradients(zip(grads, variables))
@@ -525,7 +521,7 @@ def train_resnet(depth=20, *, widths=(16, 32, 64), epochs=10, limit=None, batch_
 
 
 def degradation_experiment(depths=(20, 56), *, widths=(8, 16, 32), epochs=4,
-                           limit=(10000, 10000), batch_norm=True, peak_lr=3e-3, seeds=(0,),
+                           limit=(10000, 2000), batch_norm=True, peak_lr=3e-3, seeds=(0,),
                            verbose=1) -> dict:
     """Train plain and residual networks of each depth with the same budget (lesson 11).
 
@@ -534,10 +530,25 @@ def degradation_experiment(depths=(20, 56), *, widths=(8, 16, 32), epochs=4,
     no weight decay, so the training loss measures how well the optimiser
     fits the data.
 
+    Parameters
+    ----------
+    depths : tuple of int
+        Depths to compare, each ``6n + 2`` (for three stages).
+    widths, batch_norm
+        As in :func:`build_resnet`.
+    epochs : int
+    limit : (int, int)
+        Training and test images (the first ones of each split).
+    peak_lr : float
+        Peak learning rate of :func:`train`'s schedule.
+    seeds : tuple of int
+        One run of every network per seed (weights, shuffling).
+    verbose : {0, 1, 2}
+
     Returns
     -------
     dict
-        ``{"settings": {...}, "runs": {"plain8": [run, ...], "resnet8": [...], ...}}``
+        ``{"settings": {...}, "runs": {"plain20": [run, ...], "resnet20": [...], ...}}``
         with one ``run`` per seed: lists ``loss``, ``accuracy`` (training),
         ``test_loss``, ``test_accuracy`` and ``seconds``, one entry per epoch,
         and the ``params`` of the network. JSON-ready.
@@ -658,11 +669,13 @@ def _parser() -> argparse.ArgumentParser:
     train_.add_argument("--quiet", action="store_true", help="no progress bar")
     degr = commands.add_parser(
         "degradation", help="plain vs residual networks of two depths, curves to JSON")
-    degr.add_argument("--depths", default="8,20", help="depths to compare (default 8,20)")
-    degr.add_argument("--epochs", default="6", help="epochs for every network (default 6)")
-    degr.add_argument("--limit", default="10000", help="training images (default 10000)")
-    degr.add_argument("--batch-norm", action="store_true", help="batch normalisation everywhere")
-    degr.add_argument("--lr", default="1e-3", help="peak learning rate (default 1e-3)")
+    degr.add_argument("--depths", default="20,56", help="depths to compare (default 20,56)")
+    degr.add_argument("--widths", default="8,16,32", help="channels per stage (default 8,16,32)")
+    degr.add_argument("--epochs", default="4", help="epochs for every network (default 4)")
+    degr.add_argument("--limit", default="10000",
+                      help="training images (default 10000; the test curves use 2000 test images)")
+    degr.add_argument("--no-batch-norm", action="store_true", help="no batch normalisation")
+    degr.add_argument("--lr", default="3e-3", help="peak learning rate (default 3e-3)")
     degr.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     degr.add_argument("--out", default=None,
                       help=f"JSON file to write (default data/weights/{DEFAULT_DEGRADATION})")
@@ -738,8 +751,9 @@ def _run_train(args):
 
 def _run_degradation(args):
     depths = _numbers(args.depths, "--depths", 1)
+    widths = _numbers(args.widths, "--widths", 1)
     for depth in depths:
-        stage_sizes(depth)
+        stage_sizes(depth, len(widths))
     epochs = _number(args.epochs, "--epochs", minimum=1)
     limit = _number(args.limit, "--limit", minimum=128)
     peak_lr = _number(args.lr, "--lr", kind=float, positive=True)
@@ -747,9 +761,9 @@ def _run_degradation(args):
     out = _out_path(args.out, ".json", weights_path(DEFAULT_DEGRADATION))
 
     def run():
-        return degradation_experiment(depths, epochs=epochs, limit=(limit, 10000),
-                                      batch_norm=args.batch_norm, peak_lr=peak_lr, seeds=seeds,
-                                      verbose=2 if args.quiet else 1)
+        return degradation_experiment(depths, widths=widths, epochs=epochs, limit=(limit, 2000),
+                                      batch_norm=not args.no_batch_norm, peak_lr=peak_lr,
+                                      seeds=seeds, verbose=2 if args.quiet else 1)
 
     def save(result):
         out.parent.mkdir(parents=True, exist_ok=True)

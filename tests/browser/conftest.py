@@ -123,6 +123,6 @@ def pytest_collection_modifyitems(items):
 
     here = Path(__file__).parent
     ours = [item for item in items if here in Path(str(item.fspath)).parents]
-    if not ENABLED or len(ours) != len(items):   # session-wide hook: leave other runs alone
+    if not ENABLED or len(ours) != len(items):   # the hook sees every run: leave others alone
         return
     items.sort(key=key)                          # stable: keeps each file's own order

@@ -24,14 +24,18 @@ _PANEL_JS = """path => window.jupyterapp.shell.widgets ?
     [...window.jupyterapp.shell.widgets('main')].find(w => w.context && w.context.path === path) :
     null"""
 
+# Clear the stored outputs (so nothing old passes for new), then Run All Cells;
+# returns at once, `window.cnnlabRun[path]` turns true when the run is over.
 _RUN_ALL_JS = """async (path) => {
   const app = window.jupyterapp;
   const panel = [...app.shell.widgets('main')].find(w => w.context && w.context.path === path);
   await panel.context.ready;
   await panel.sessionContext.ready;
   app.shell.activateById(panel.id);
-  const ok = await app.commands.execute('notebook:run-all-cells');
-  return ok === undefined ? true : ok;
+  await app.commands.execute('notebook:clear-all-cell-outputs');
+  window.cnnlabRun = window.cnnlabRun || {};
+  window.cnnlabRun[path] = false;
+  app.commands.execute('notebook:run-all-cells').finally(() => { window.cnnlabRun[path] = true; });
 }"""
 
 _OUTPUTS_JS = """async (path) => {
@@ -124,8 +128,10 @@ def open_and_run(page: Page, lab, path: str) -> Lesson:
     page.wait_for_function(f"({_PANEL_JS})({path!r})", timeout=60_000)
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
     page.evaluate(_RUN_ALL_JS, path)
+    page.wait_for_function("path => window.cnnlabRun[path] === true", arg=path,
+                           timeout=RUN_TIMEOUT_MS)
     lesson = Lesson(page, path)
-    wait_for_idle_kernel(page, path, RUN_TIMEOUT_MS)
+    wait_for_idle_kernel(page, path)
     lesson.refresh()
     wait_for_widgets(lesson)
     wait_for_idle_kernel(page, path)        # the views just drawn may have talked to it
@@ -292,6 +298,7 @@ def screenshot_element(element: Locator, path: str) -> None:
 _CLIPPED_JS = """root => {
   const found = [];
   for (const el of [root, ...root.querySelectorAll('*')]) {
+    if (['INPUT', 'SELECT', 'TEXTAREA'].includes(el.tagName)) continue;   // scroll by design
     const style = getComputedStyle(el);
     if (style.overflowX === 'visible' || el.scrollWidth <= el.clientWidth + 1) continue;
     const text = (el.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 50);

@@ -13,7 +13,8 @@ KNOWN_CLIPPED = {
     "02_convolution_2d.ipynb": "KernelEditor: each weight box is 64 px wide plus a 2 px margin "
                                "on both sides in a 64 px grid column (box width 60px fits)",
     "09_lenet5.ipynb": "DigitInspector: the class-probability panel is about 50 px wider than "
-                       "its box, so the bars for 8 and 9 are cut off",
+                       "its box (the bars for 8 and 9 are cut off) and the feature-map grid "
+                       "2 px wider than its box",
 }
 
 TOP_LEVEL_WIDGETS = (".jp-OutputArea-output:has(> .jupyter-widgets)"
