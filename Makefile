@@ -54,7 +54,7 @@ BROWSER_STAMP := $(VENV)/.installed-browser
 
 test-browser: $(STAMP) $(BROWSER_STAMP)
 	bash tests/browser/install_chromium.sh
-	CNNLAB_BROWSER=1 CNNLAB_FAST=1 timeout -k 30 1800 $(PY) -m pytest -p no:cacheprovider -v --durations=5 tests/browser
+	CNNLAB_BROWSER=1 CNNLAB_FAST=1 timeout -k 30 1800 $(PY) -m pytest -p no:cacheprovider -v --durations=15 tests/browser
 
 $(BROWSER_STAMP): requirements-browser.lock requirements.lock $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-browser.lock -c requirements.lock

@@ -30,8 +30,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 import numpy as np  # noqa: E402
 
 from cnnlab import data  # noqa: E402
-from cnnlab.lenet import build_lenet5, prepare_images  # noqa: E402
-from cnnlab.train import evaluate, train_lenet5  # noqa: E402
+from cnnlab.session import _native_stderr_silenced  # noqa: E402
 
 TARGET = 0.99
 BUDGET_S = 60.0
@@ -39,6 +38,8 @@ LIMIT_S = 180.0
 
 
 def run_recipe(epochs, seed):
+    from cnnlab.train import train_lenet5
+
     result = train_lenet5("modern", epochs, seed=seed, verbose=2)
     elapsed, reached = 0.0, None
     for log in result.history:
@@ -50,6 +51,9 @@ def run_recipe(epochs, seed):
 
 def run_baseline(epochs, seed):
     import keras
+
+    from cnnlab.lenet import build_lenet5, prepare_images
+    from cnnlab.train import evaluate
 
     (x_train, y_train), (x_test, y_test) = data.load_mnist()
     x_train, x_test = prepare_images(x_train), prepare_images(x_test)
@@ -75,7 +79,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    import tensorflow as tf
+    with _native_stderr_silenced():     # TensorFlow's start-up lines bypass its log level
+        import keras  # noqa: F401
+        import tensorflow as tf
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "

@@ -321,7 +321,11 @@ def main(argv=None) -> int:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     from .data import DataFileError
+    from .session import _native_stderr_silenced
 
+    with _native_stderr_silenced():     # TensorFlow's start-up lines bypass its log level
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
     try:
         result = train_lenet5(args.variant, epochs, limit=FAST_LIMIT if args.fast else None,
                               seed=seed, verbose=2 if args.quiet else 1, out=out)

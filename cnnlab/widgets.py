@@ -351,7 +351,7 @@ class KernelEditor(_Explorer):
         self.controls.update(preset=menu, size=sizes, normalise=normalise, input=inputs)
         self._grid = widgets.GridBox(layout=widgets.Layout(grid_gap="2px"))
         self._boxes: list[widgets.FloatText] = []
-        self._box_layout = widgets.Layout(width="64px")     # shared by every weight box
+        self._box_layout = widgets.Layout(width="60px")     # shared by every weight box
         self.input_image = widgets.Image(format="png")
         self.output_image = widgets.Image(format="png")
         self.status = widgets.Label()

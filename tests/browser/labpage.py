@@ -161,14 +161,13 @@ def wait_for_idle_kernel(page: Page, path: str, timeout_ms: int = 30_000) -> Non
 
 
 def wait_for_widgets(lesson: Lesson, timeout_ms: int = 30_000) -> None:
-    """Wait until every widget output is drawn (or a widget error is shown)."""
-    expected = lesson.widget_output_count()
+    """Wait until every open widget is drawn and no output still says "Loading widget..."."""
     lesson.page.wait_for_function(
-        """([n, errors]) => {
-          const text = document.querySelector('#main').innerText;
-          if (errors.some(e => text.includes(e))) return true;
+        """n => {
+          const outputs = [...document.querySelectorAll('.jp-OutputArea-output')];
+          if (outputs.some(o => o.textContent.trim() === 'Loading widget...')) return false;
           return document.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets').length >= n;
-        }""", arg=[expected, list(WIDGET_ERRORS)], timeout=timeout_ms)
+        }""", arg=lesson.widget_output_count(), timeout=timeout_ms)
 
 
 def eventually(check, timeout_s: float = 10.0, pause_s: float = 0.1):

@@ -1,4 +1,4 @@
-"""The lesson 01 bump editor, used in the browser as a learner uses it.
+"""The bump editor (BumpEditor), in each lesson that shows one, used as a learner uses it.
 
 The values the chart writes under its bars are checked against numpy's
 correlation of the input and the weights the page shows.

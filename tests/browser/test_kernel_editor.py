@@ -1,4 +1,4 @@
-"""The lesson 02 kernel editor, used in the browser as a learner uses it.
+"""The kernel editor (KernelEditor), in each lesson that shows one, used as a learner uses it.
 
 The feature map the page shows is checked against scipy's correlation of the
 same photo, decoded from the PNG bytes the <img> holds.

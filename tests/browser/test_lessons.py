@@ -10,8 +10,6 @@ from labpage import clipped_parts, screenshot_element
 # Lessons whose widgets are known to be cut off; the test fails once they fit,
 # so the entry goes when the widget is fixed.
 KNOWN_CLIPPED = {
-    "02_convolution_2d.ipynb": "KernelEditor: each weight box is 64 px wide plus a 2 px margin "
-                               "on both sides in a 64 px grid column (box width 60px fits)",
     "09_lenet5.ipynb": "DigitInspector: the class-probability panel is about 50 px wider than "
                        "its box (the bars for 8 and 9 are cut off) and the feature-map grid "
                        "2 px wider than its box",
