@@ -74,7 +74,8 @@ def run_baseline(epochs, seed):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--epochs", type=int, default=None, help="recipe epochs (default: the recipe's)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="recipe epochs (default: the recipe's)")
     parser.add_argument("--baseline-epochs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -112,7 +113,8 @@ def main(argv=None) -> int:
     verdict = ("met" if seconds <= BUDGET_S else
                "missed the 60 s target" if seconds <= LIMIT_S else "over the 180 s limit")
     print(f"recipe reached {100 * TARGET:.1f} % after epoch {epoch}: {seconds:.1f} s of training "
-          f"(target {BUDGET_S:.0f} s: {verdict}); one baseline epoch takes {baseline_epoch_s:.1f} s, "
+          f"(target {BUDGET_S:.0f} s: {verdict}); one baseline epoch takes "
+          f"{baseline_epoch_s:.1f} s, "
           f"so the recipe's whole run to {100 * TARGET:.0f} % costs "
           f"{seconds / baseline_epoch_s:.1f} baseline epochs")
     return 0 if seconds <= LIMIT_S else 1

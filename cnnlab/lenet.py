@@ -134,7 +134,8 @@ class TableConv2D(layers.Layer):
             raise ValueError("`table` must hold only 0 and 1 (1 = connected)")
         if np.any(table.sum(axis=0) == 0):
             empty = np.flatnonzero(table.sum(axis=0) == 0).tolist()
-            raise ValueError(f"`table`: output map(s) {empty} have no input; connect each to one at least")
+            raise ValueError(f"`table`: output map(s) {empty} have no input; "
+                             "connect each to one at least")
         self.table = table.astype(np.int64)  # (C_in, C_out)
         self.kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
         self.activation = keras.activations.get(activation)
@@ -158,7 +159,8 @@ class TableConv2D(layers.Layer):
                 f"TableConv2D: the table has {c_in} rows (input maps) but the input has "
                 f"{input_shape[-1]} channels")
         k = self.kernel_size
-        full = keras.initializers.GlorotUniform(self.seed)((k, k, c_in, c_out))  # (k, k, C_in, C_out)
+        glorot = keras.initializers.GlorotUniform(self.seed)
+        full = glorot((k, k, c_in, c_out))                              # (k, k, C_in, C_out)
         start = ops.convert_to_numpy(full)[:, :, self._pairs[:, 1], self._pairs[:, 0]]
 
         def connected_start(shape, dtype=None):
@@ -173,7 +175,8 @@ class TableConv2D(layers.Layer):
         k = self.kernel_size
         c_in, c_out = self.table.shape
         flat = ops.reshape(self.kernel, (k * k, self.n_connections))  # (k*k, n)
-        full = ops.matmul(flat, ops.convert_to_tensor(self._scatter, flat.dtype))  # (k*k, C_in*C_out)
+        scatter = ops.convert_to_tensor(self._scatter, flat.dtype)     # (n, C_in*C_out)
+        full = ops.matmul(flat, scatter)                                # (k*k, C_in*C_out)
         return ops.reshape(full, (k, k, c_in, c_out))
 
     def call(self, x):
@@ -246,7 +249,8 @@ def build_lenet5(variant="modern", *, name=None, seed=0):
 
     inputs = keras.Input(shape=(28, 28, 1), name="image")               # (N, 28, 28, 1)
     x = layers.ZeroPadding2D(2, name="pad")(inputs)                      # (N, 32, 32, 1)
-    x = layers.Conv2D(6, 5, activation=act, kernel_initializer=init(1), name="C1")(x)  # (N, 28, 28, 6)
+    x = layers.Conv2D(6, 5, activation=act, kernel_initializer=init(1),
+                      name="C1")(x)                                      # (N, 28, 28, 6)
     x = subsample("S2")(x)                                               # (N, 14, 14, 6)
     if classic:
         x = TableConv2D(lenet5_c3_table(), 5, activation=act, seed=seed + 3, name="C3")(x)
@@ -254,7 +258,8 @@ def build_lenet5(variant="modern", *, name=None, seed=0):
         x = layers.Conv2D(16, 5, activation=act, kernel_initializer=init(3), name="C3")(x)
     #                                                                      (N, 10, 10, 16)
     x = subsample("S4")(x)                                               # (N, 5, 5, 16)
-    x = layers.Conv2D(120, 5, activation=act, kernel_initializer=init(5), name="C5")(x)  # (N, 1, 1, 120)
+    x = layers.Conv2D(120, 5, activation=act, kernel_initializer=init(5),
+                      name="C5")(x)                                      # (N, 1, 1, 120)
     x = layers.Flatten(name="flatten")(x)                                # (N, 120)
     x = layers.Dense(84, activation=act, kernel_initializer=init(6), name="F6")(x)  # (N, 84)
     outputs = layers.Dense(10, activation="softmax", kernel_initializer=init(7),

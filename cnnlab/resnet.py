@@ -417,7 +417,8 @@ def _progress(total, description, verbose):
 
 
 def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, peak_lr=3e-3,
-          weight_decay=5e-4, label_smoothing=0.0, augment=True, seed=0, verbose=1) -> TrainResult:
+          weight_decay=5e-4, label_smoothing=0.0, augment=True, max_shift=MAX_SHIFT, seed=0,
+          verbose=1) -> TrainResult:
     """Train a classifier with AdamW, warm-up + cosine learning rate, optional augmentation (lesson 11).
 
     Parameters
@@ -436,8 +437,10 @@ def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, pe
     label_smoothing : float
         Targets ``(1 - e) * one_hot + e / n_classes``.
     augment : bool
-        A fresh random shift (up to 2 pixels) and left-right flip of every
-        training image every epoch (:func:`augment_images`).
+        A fresh random shift (up to ``max_shift`` pixels) and left-right flip
+        of every training image every epoch (:func:`augment_images`).
+    max_shift : int
+        Largest shift of the augmentation (0: flips only).
     seed : int
         Seeds the shuffling and the augmentation.
     verbose : {0, 1, 2}
@@ -470,7 +473,7 @@ def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, pe
     y_tensor = tf.constant(np.asarray(y_train).astype(np.int32))        # (N,)
     history = []
     for epoch in range(1, epochs + 1):
-        images = augment_images(x_train, rng) if augment else x_train   # (N, H, W, C)
+        images = augment_images(x_train, rng, max_shift=max_shift) if augment else x_train
         x_tensor = tf.constant(images)
         plan = rng.permutation(len(x_train))[:steps * batch_size].reshape(steps, batch_size)
         bar = _progress(steps, f"epoch {epoch}/{epochs}", verbose)
@@ -505,8 +508,8 @@ def _load_fashion(limit):
 
 
 def train_resnet(depth=20, *, widths=(16, 32, 64), epochs=10, limit=None, batch_size=128,
-                 peak_lr=3e-3, weight_decay=5e-4, label_smoothing=0.0, augment=True, seed=0,
-                 verbose=1, name=None) -> TrainResult:
+                 peak_lr=3e-3, weight_decay=5e-4, label_smoothing=0.0, augment=True,
+                 max_shift=MAX_SHIFT, seed=0, verbose=1, name=None) -> TrainResult:
     """Build :func:`build_resnet` and train it on Fashion-MNIST (lesson 11).
 
     ``limit`` takes fewer images, as :func:`cnnlab.data.load_fashion_mnist`
@@ -517,7 +520,7 @@ def train_resnet(depth=20, *, widths=(16, 32, 64), epochs=10, limit=None, batch_
     model = build_resnet(depth, widths=widths, seed=seed, name=name)
     return train(model, x_train, y_train, x_test, y_test, epochs=epochs, batch_size=batch_size,
                  peak_lr=peak_lr, weight_decay=weight_decay, label_smoothing=label_smoothing,
-                 augment=augment, seed=seed, verbose=verbose)
+                 augment=augment, max_shift=max_shift, seed=seed, verbose=verbose)
 
 
 def degradation_experiment(depths=(20, 56), *, widths=(8, 16, 32), epochs=4,
@@ -573,7 +576,8 @@ def degradation_experiment(depths=(20, 56), *, widths=(8, 16, 32), epochs=4,
                 run["params"] = int(model.count_params())
                 runs.setdefault(f"{kind}{depth}", []).append(run)
                 keras.backend.clear_session()
-    settings = {"depths": list(depths), "widths": list(widths), "epochs": epochs, "train_images": len(x_train),
+    settings = {"depths": list(depths), "widths": list(widths), "epochs": epochs,
+                "train_images": len(x_train),
                 "test_images": len(x_test), "batch_norm": bool(batch_norm), "peak_lr": peak_lr,
                 "batch_size": 128, "optimizer": "AdamW, warm-up + cosine", "seeds": list(seeds)}
     return {"settings": settings, "runs": runs}
@@ -660,6 +664,8 @@ def _parser() -> argparse.ArgumentParser:
     train_.add_argument("--lr", default="3e-3", help="peak learning rate (default 3e-3)")
     train_.add_argument("--label-smoothing", default="0", help="label smoothing (default 0)")
     train_.add_argument("--no-augment", action="store_true", help="no random shifts and flips")
+    train_.add_argument("--shift", default=str(MAX_SHIFT),
+                        help=f"largest random shift in pixels, 0 for flips only (default {MAX_SHIFT})")
     train_.add_argument("--name", default=None,
                         help="file name: data/weights/resnet_<name>.keras (default: the depth)")
     train_.add_argument("--out", default=None, help="save the model here instead (.keras)")
@@ -722,6 +728,7 @@ def _run_train(args):
         raise ValueError(f"--label-smoothing must be below 1, got {args.label_smoothing}")
     limit = None if args.limit is None else _number(args.limit, "--limit", minimum=1)
     seed = _number(args.seed, "--seed", minimum=0)
+    shift = _number(args.shift, "--shift", minimum=0)
     name = str(depth) if args.name is None else args.name
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"--name may hold letters, digits, '-' and '_' only, got {name!r}")
@@ -730,7 +737,8 @@ def _run_train(args):
     def run():
         return train_resnet(depth, widths=widths, epochs=epochs, limit=limit,
                             batch_size=batch_size, peak_lr=peak_lr, label_smoothing=smoothing,
-                            augment=not args.no_augment, seed=seed, verbose=2 if args.quiet else 1,
+                            augment=not args.no_augment, max_shift=shift, seed=seed,
+                            verbose=2 if args.quiet else 1,
                             name=f"resnet_{name}")
 
     def save(result):
@@ -739,7 +747,8 @@ def _run_train(args):
         record = {"command": "python -m cnnlab.resnet " + " ".join(args.argv),
                   "depth": depth, "widths": list(widths), "epochs": epochs,
                   "batch_size": batch_size, "peak_lr": peak_lr, "label_smoothing": smoothing,
-                  "augment": not args.no_augment, "seed": seed, "params": result.model.count_params(),
+                  "augment": not args.no_augment, "max_shift": shift, "seed": seed,
+                  "params": result.model.count_params(),
                   "history": [e._asdict() for e in result.history]}
         out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
         last = result.history[-1]

@@ -290,7 +290,7 @@ def _conv_count(name, previous: LayerCount, maps: int, k: int, table=None) -> La
     else:
         assert table.shape == (previous.maps, maps)
         inputs_per_map = [int(n) for n in table.sum(axis=0)]
-    params = sum(k * k * n + 1 for n in inputs_per_map)   # weights shared across positions
+    params = sum(conv2d_params(k, n, 1) for n in inputs_per_map)   # shared across positions
     return LayerCount(name, "convolution", maps, h, w, params, params * h * w)
 
 
@@ -305,7 +305,7 @@ def _pool_count(name, previous: LayerCount, p: int, *, trainable: bool) -> Layer
 
 
 def _dense_count(name, previous: LayerCount, units: int) -> LayerCount:
-    params = units * (previous.maps * previous.height * previous.width + 1)
+    params = dense_params(previous.maps * previous.height * previous.width, units)
     return LayerCount(name, "dense", units, 1, 1, params, params)
 
 

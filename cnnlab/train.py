@@ -90,7 +90,7 @@ def weights_path(name: str) -> Path:
 
 
 def _batch_plan(n: int, batch_size: int, rng) -> np.ndarray:
-    """One epoch of shuffled indices as ``(steps, batch_size)``; the last partial batch is dropped."""
+    """One epoch of shuffled indices, ``(steps, batch_size)``; a last partial batch is dropped."""
     steps = n // batch_size
     return rng.permutation(n)[: steps * batch_size].reshape(steps, batch_size).astype(np.int32)
 
@@ -139,7 +139,7 @@ def _make_train_chunk(model, optimizer, batch_size: int):
 
 
 def evaluate(model, x, y, batch_size: int = 2000) -> float:
-    """Accuracy of ``model`` on images ``x (N, 28, 28, 1)`` and labels ``y (N,)``, no progress bar."""
+    """Accuracy of ``model`` on images ``x (N, 28, 28, 1)`` and labels ``y (N,)``, silently."""
     predicted = predict_classes(model, x, batch_size)
     return float(np.mean(predicted == np.asarray(y)))
 
@@ -278,7 +278,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("model", help=f"which model: {', '.join(MODELS)}")
     parser.add_argument("--variant", default="modern", help="classic or modern (default modern)")
     parser.add_argument("--epochs", default=None,
-                        help=f"passes over the training set (default {RECIPES['modern']['epochs']})")
+                        help="passes over the training set "
+                             f"(default {RECIPES['modern']['epochs']})")
     parser.add_argument("--out", default=None, help="where to save the model (.keras)")
     parser.add_argument("--fast", action="store_true",
                         help=f"a quick check: {FAST_LIMIT[0]} training and {FAST_LIMIT[1]} "

@@ -1151,8 +1151,9 @@ class DigitInspector(_Explorer):
         check_choice(layer, "layer", INSPECTOR_LAYERS)
         self._predicted = None                                          # all test predictions, on demand
 
-        slider = widgets.IntSlider(value=index, min=0, max=len(images) - 1, description="test digit",
-                                   continuous_update=False, layout=widgets.Layout(width="420px"))
+        slider = widgets.IntSlider(value=index, min=0, max=len(images) - 1,
+                                   description="test digit", continuous_update=False,
+                                   layout=widgets.Layout(width="420px"))
         menu = widgets.Dropdown(options=INSPECTOR_LAYERS, value=layer, description="layer",
                                 layout=widgets.Layout(width="160px"))
         mistake = widgets.Button(description="next mistake", icon="forward",

@@ -95,7 +95,8 @@ def test_builders_count_params_match_the_table(models, variant, total):
         layer = model.get_layer(r.name)
         assert layer.count_params() == r.params, r.name
         shape = layer.output.shape[1:]
-        expected = (r.height, r.width, r.maps) if r.name in ("C1", "S2", "C3", "S4", "C5") else (r.maps,)
+        spatial = r.name in ("C1", "S2", "C3", "S4", "C5")
+        expected = (r.height, r.width, r.maps) if spatial else (r.maps,)
         assert tuple(shape) == expected, r.name
 
 
@@ -109,10 +110,12 @@ def test_builders_give_probabilities(models, variant):
 
 
 def test_builders_are_seeded():
-    a, b, c = build_lenet5("classic", seed=3), build_lenet5("classic", seed=3), build_lenet5("classic", seed=4)
+    a, b = build_lenet5("classic", seed=3), build_lenet5("classic", seed=3)
+    c = build_lenet5("classic", seed=4)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
-    assert not np.array_equal(a.get_layer("C1").get_weights()[0], c.get_layer("C1").get_weights()[0])
+    c1_a, c1_c = a.get_layer("C1").get_weights()[0], c.get_layer("C1").get_weights()[0]
+    assert not np.array_equal(c1_a, c1_c)
 
 
 def test_builder_rejects_bad_arguments():
@@ -212,7 +215,8 @@ def test_prepare_images_scales_pixels_and_adds_a_channel():
     y = prepare_images(x)
     assert y.shape == (2, 28, 28, 1) and y.dtype == np.float32
     assert y.min() == 0.0 and y.max() == 1.0
-    np.testing.assert_array_equal(prepare_images(data.digit(0)), prepare_images(data.load_mnist(1)[1][0][:1]))
+    first_test_image = data.load_mnist(1)[1][0][:1]                    # (1, 28, 28) uint8
+    np.testing.assert_array_equal(prepare_images(data.digit(0)), prepare_images(first_test_image))
     with pytest.raises(ValueError, match="`x` must hold 28x28 images"):
         prepare_images(np.zeros((2, 32, 32)))
 
