@@ -35,11 +35,14 @@ from typing import NamedTuple
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from keras import layers  # noqa: E402
 
 from ._validate import check_choice, check_int, describe  # noqa: E402
+from .session import _native_stderr_silenced  # noqa: E402
+
+with _native_stderr_silenced():   # TensorFlow's start-up lines, e.g. on the command line
+    import keras
+    from keras import layers
 
 __all__ = [
     "BLOCKS", "EpochLog", "TrainResult",
@@ -417,7 +420,7 @@ def _progress(total, description, verbose):
 
 
 def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, peak_lr=3e-3,
-          weight_decay=5e-4, label_smoothing=0.0, augment=True, max_shift=MAX_SHIFT, seed=0,
+          weight_decay=5e-4, label_smoothing=0.0, augment=True, max_shift=0, seed=0,
           verbose=1) -> TrainResult:
     """Train a classifier with AdamW, warm-up + cosine learning rate, optional augmentation (lesson 11).
 
@@ -437,10 +440,11 @@ def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, pe
     label_smoothing : float
         Targets ``(1 - e) * one_hot + e / n_classes``.
     augment : bool
-        A fresh random shift (up to ``max_shift`` pixels) and left-right flip
-        of every training image every epoch (:func:`augment_images`).
+        A fresh random left-right flip (and shift, see ``max_shift``) of every
+        training image every epoch (:func:`augment_images`).
     max_shift : int
-        Largest shift of the augmentation (0: flips only).
+        Largest random shift in pixels; 0 (the default) flips only, which
+        fitted Fashion-MNIST faster in a 6-epoch budget than shifts of 2.
     seed : int
         Seeds the shuffling and the augmentation.
     verbose : {0, 1, 2}
@@ -507,9 +511,9 @@ def _load_fashion(limit):
     return (prepare_images(x_train), y_train), (prepare_images(x_test), y_test)
 
 
-def train_resnet(depth=20, *, widths=(16, 32, 64), epochs=10, limit=None, batch_size=128,
+def train_resnet(depth=14, *, widths=(16, 32, 64), epochs=6, limit=None, batch_size=128,
                  peak_lr=3e-3, weight_decay=5e-4, label_smoothing=0.0, augment=True,
-                 max_shift=MAX_SHIFT, seed=0, verbose=1, name=None) -> TrainResult:
+                 max_shift=0, seed=0, verbose=1, name=None) -> TrainResult:
     """Build :func:`build_resnet` and train it on Fashion-MNIST (lesson 11).
 
     ``limit`` takes fewer images, as :func:`cnnlab.data.load_fashion_mnist`
@@ -657,15 +661,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="{train,degradation}")
     train_ = commands.add_parser(
         "train", help="train a ResNet and save it as data/weights/resnet_<name>.keras")
-    train_.add_argument("--depth", default="20", help="layers with weights, 6n + 2 (default 20)")
+    train_.add_argument("--depth", default="14", help="layers with weights, 6n + 2 (default 14)")
     train_.add_argument("--widths", default="16,32,64", help="channels per stage (default 16,32,64)")
-    train_.add_argument("--epochs", default="10", help="passes over the training set (default 10)")
+    train_.add_argument("--epochs", default="6", help="passes over the training set (default 6)")
     train_.add_argument("--batch-size", default="128", help="images per step (default 128)")
     train_.add_argument("--lr", default="3e-3", help="peak learning rate (default 3e-3)")
     train_.add_argument("--label-smoothing", default="0", help="label smoothing (default 0)")
     train_.add_argument("--no-augment", action="store_true", help="no random shifts and flips")
-    train_.add_argument("--shift", default=str(MAX_SHIFT),
-                        help=f"largest random shift in pixels, 0 for flips only (default {MAX_SHIFT})")
+    train_.add_argument("--shift", default="0",
+                        help="largest random shift in pixels (default 0: flips only)")
     train_.add_argument("--name", default=None,
                         help="file name: data/weights/resnet_<name>.keras (default: the depth)")
     train_.add_argument("--out", default=None, help="save the model here instead (.keras)")
@@ -686,6 +690,7 @@ def _parser() -> argparse.ArgumentParser:
     degr.add_argument("--out", default=None,
                       help=f"JSON file to write (default data/weights/{DEFAULT_DEGRADATION})")
     degr.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.commands = {"train": train_, "degradation": degr}
     return parser
 
 
@@ -797,7 +802,7 @@ def main(argv=None) -> int:
     try:
         run, save = (_run_train if args.command == "train" else _run_degradation)(args)
     except (TypeError, ValueError) as exc:
-        parser.print_usage(sys.stderr)
+        parser.commands[args.command].print_usage(sys.stderr)
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2
     from .data import DataFileError
