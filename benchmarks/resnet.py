@@ -51,7 +51,7 @@ def run(builder, record, epochs, data_):
     result = resnet.train(model, x_train, y_train, x_test, y_test, epochs=epochs,
                           batch_size=record["batch_size"], peak_lr=record["peak_lr"],
                           label_smoothing=record["label_smoothing"], augment=record["augment"],
-                          seed=record["seed"], verbose=2)
+                          max_shift=record.get("max_shift", 0), seed=record["seed"], verbose=2)
     return model.count_params(), result.history
 
 
@@ -75,7 +75,8 @@ def main(argv=None):
           f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS')}")
     print(f"Fashion-MNIST: {len(x_train)} training, {len(x_test)} test images; depth "
           f"{record['depth']}, widths {record['widths']}, {epochs} epochs, batch "
-          f"{record['batch_size']}, peak lr {record['peak_lr']}, augmentation {record['augment']}\n")
+          f"{record['batch_size']}, peak lr {record['peak_lr']}, flips {record['augment']}, "
+          f"shifts up to {record.get('max_shift', 0)} px\n")
     results = {}
     for label, builder in (("plain", resnet.build_plain), ("resnet", resnet.build_resnet)):
         results[label] = run(builder, record, epochs, data_)

@@ -14,11 +14,18 @@ softmax layer, so ``depth = 6n + 2`` layers with weights (8, 14, 20, 26, 32,
 44, 56, ...). The two builders give exactly the same layers except for the
 shortcuts.
 
-:func:`train` fits a model on Fashion-MNIST (Adam, linear warm-up then cosine
-decay, optional random shifts and flips) and records the curves;
-``python -m cnnlab.resnet train ...`` is the command that produced the course's
-trained model, and ``python -m cnnlab.resnet degradation ...`` the plain vs
-residual curves of the lesson (run ``python -m cnnlab.resnet --help``).
+:func:`train` fits a classifier (AdamW, linear warm-up then cosine decay,
+random flips and optional shifts; many steps per compiled graph call) and
+records the curves. From a terminal, in the course folder::
+
+    python -m cnnlab.resnet train --name 14 --depth 14 --epochs 6 --shift 0
+    python -m cnnlab.resnet degradation --depths 20,56 --widths 8,16,32 --epochs 6 --seeds 0,1
+
+The first trained the shipped ``data/weights/resnet_14.keras`` (92.75 % test
+accuracy after about 9 minutes on two CPU cores, with its training record
+``resnet_14.json``); the second made ``data/weights/degradation.json``, the
+plain vs residual curves of lesson 11. ``python -m cnnlab.resnet --help``
+lists every option.
 """
 
 from __future__ import annotations

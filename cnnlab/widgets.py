@@ -1228,7 +1228,7 @@ class DigitInspector(_Explorer):
                 old.close()
             self._map_images = [widgets.Image(format="png") for _ in pictures]
             self.maps.children = self._map_images
-            columns = min(len(pictures), 8)
+            columns = int(np.ceil(np.sqrt(len(pictures))))              # 6 maps: 3x2, 16: 4x4
             self.maps.layout.grid_template_columns = f"repeat({columns}, auto)"
         for picture, view in zip(pictures, self._map_images):
             scale = max(1, _MAP_PIXELS // max(picture.shape)) if h > 1 else 12
