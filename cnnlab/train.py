@@ -46,7 +46,7 @@ from ._validate import check_choice, check_int, describe  # noqa: E402
 __all__ = ["MODELS", "RECIPES", "EpochLog", "TrainResult", "train_lenet5", "evaluate",
            "predict_classes", "main", "weights_path"]
 
-MODELS = ("lenet5",)
+MODELS = ("lenet5", "resnet")  # resnet: see `python -m cnnlab.resnet train --help`
 VARIANTS = ("classic", "modern")
 #: The recipe of each variant: passes over the data, images per step, largest learning rate.
 RECIPES = {
@@ -301,6 +301,11 @@ def _positive_int(text: str, name: str, minimum: int) -> int:
 
 def main(argv=None) -> int:
     """Run the command line; return the exit status (0 done, 1 data problem, 2 bad arguments)."""
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    if argv[:1] == ["resnet"]:          # lesson 11's command has options of its own
+        from .resnet import main as resnet_main
+
+        return resnet_main(["train", *argv[1:]])
     parser = _parser()
     try:
         args = parser.parse_args(argv)
