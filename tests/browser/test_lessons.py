@@ -9,11 +9,7 @@ from labpage import clipped_parts, screenshot_element
 
 # Lessons whose widgets are known to be cut off; the test fails once they fit,
 # so the entry goes when the widget is fixed.
-KNOWN_CLIPPED = {
-    "09_lenet5.ipynb": "DigitInspector: the class-probability panel is about 50 px wider than "
-                       "its box (the bars for 8 and 9 are cut off) and the feature-map grid "
-                       "2 px wider than its box",
-}
+KNOWN_CLIPPED: dict[str, str] = {}  # lesson file -> why its widget may not fit (strict xfail)
 
 TOP_LEVEL_WIDGETS = (".jp-OutputArea-output:has(> .jupyter-widgets)"
                      ":not(.jupyter-widgets .jp-OutputArea-output)")
