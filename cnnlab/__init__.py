@@ -12,7 +12,8 @@ Modules (imported on first use, so ``import cnnlab`` stays quick):
 - :mod:`cnnlab.widgets`     interactive explorers for JupyterLab
 - :mod:`cnnlab.backprop`, :mod:`cnnlab.optim`, :mod:`cnnlab.regularise`,
   :mod:`cnnlab.tinycnn`     training written out by hand (lesson 08)
-- :mod:`cnnlab.models`      Keras model builders (MNIST CNN, LeNet-5, classic nets, ResNet)
+- :mod:`cnnlab.models`      every Keras model builder (MNIST CNN; LeNet-5 from :mod:`cnnlab.lenet`,
+  classic nets from :mod:`cnnlab.classic`, ResNet from :mod:`cnnlab.resnet`) and ``load_model``
 - :mod:`cnnlab.train`       ``python -m cnnlab.train``: the training commands
 - :mod:`cnnlab.checks`      exercise checkers that explain a wrong answer
 - :mod:`cnnlab.assignments` ``python -m cnnlab.assignments``: nbgrader student versions and grading
@@ -31,7 +32,7 @@ __all__ = ["setup", "fast_mode", "__version__"]
 _SUBMODULES = {
     "kernels", "transposed", "pooling", "activations", "shapes", "filters", "data", "plot",
     "widgets", "checks", "models", "lenet", "classic", "resnet", "backprop", "optim",
-    "regularise", "tinycnn", "denoise", "style", "course", "doctor",
+    "regularise", "tinycnn", "train", "denoise", "style", "beyond", "course", "doctor",
 }
 
 

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import keras
-from keras import layers, ops
-
 from ._validate import check_int, describe
+from .session import import_keras
+
+keras = import_keras()   # quiet: TensorFlow's start-up lines stay off the page
+layers, ops = keras.layers, keras.ops
 
 __all__ = [
     "INCEPTION_3A",

@@ -41,7 +41,7 @@ PACKAGES = (
 )
 WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 #: The trained models the lessons load from data/weights (add a name when a lesson ships one).
-EXPECTED_MODELS = ("denoiser", "style_features")
+EXPECTED_MODELS = ("lenet5_modern", "lenet5_classic", "resnet_14", "denoiser", "style_features")
 SETUP_HINT = "run `make setup` in the course folder (it installs the versions in requirements.lock)"
 
 

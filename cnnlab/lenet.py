@@ -28,12 +28,14 @@ imported.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-from keras import layers, ops
 
 from ._validate import as_array, check_choice, check_int
 from .shapes import lenet5_c3_table
+from .session import import_keras
+
+keras = import_keras()   # quiet: TensorFlow's start-up lines stay off the page
+layers, ops = keras.layers, keras.ops
 
 __all__ = [
     "VARIANTS",

@@ -10,7 +10,16 @@ kernels of :mod:`cnnlab.kernels`, reading the weights out of a Keras model,
 so a lesson can check that the library computes nothing more than
 convolution, activation, pooling, reshaping and matrix products.
 
-Keras (and TensorFlow) is imported on first use, after ``cnnlab.setup(keras=True)``.
+This module is also the one place to find every builder of the course: it
+re-exports those of :mod:`cnnlab.lenet` (lesson 09), :mod:`cnnlab.classic`
+(lesson 10) and :mod:`cnnlab.resnet` (lesson 11). Importing it starts Keras
+quietly and registers the course's custom layers (``Subsampling``,
+``TableConv2D``, ``LocalResponseNormalization``), so a shipped model opens with
+``keras.saving.load_model`` once ``cnnlab.models`` is imported::
+
+    import keras
+    import cnnlab.models
+    model = keras.saving.load_model("data/weights/lenet5_classic.keras")
 """
 
 from __future__ import annotations
@@ -19,8 +28,25 @@ import numpy as np
 
 from . import activations, kernels, pooling
 from ._validate import as_array, check_int, describe
+from .classic import (
+    LocalResponseNormalization, build_alexnet, build_inception_3a, build_nin, build_vgg16,
+    inception_module,
+)
+from .lenet import Subsampling, TableConv2D, build_lenet5
+from .resnet import bottleneck_block, build_plain, build_resnet, plain_block, residual_block
+from .session import import_keras
 
-__all__ = ["build_mnist_cnn", "mnist_cnn_layers", "forward_numpy", "SUPPORTED_LAYERS"]
+__all__ = [
+    "build_mnist_cnn", "mnist_cnn_layers", "forward_numpy", "SUPPORTED_LAYERS",
+    # lesson 09
+    "build_lenet5", "Subsampling", "TableConv2D",
+    # lesson 10
+    "build_alexnet", "build_vgg16", "build_nin", "inception_module", "build_inception_3a",
+    "LocalResponseNormalization",
+    # lesson 11
+    "residual_block", "plain_block", "bottleneck_block", "build_resnet", "build_plain",
+    "load_model",
+]
 
 MNIST_SHAPE = (28, 28, 1)
 
@@ -102,6 +128,40 @@ def build_mnist_cnn(seed=0, *, input_shape=MNIST_SHAPE, n_classes=10, dropout=0.
     outputs = layers.Dense(n_classes, activation="softmax", kernel_initializer=init(4),
                            name="output")(x)
     return keras.Model(inputs, outputs, name="mnist_cnn")
+
+
+def load_model(path):
+    """Open a whole Keras model file (``.keras``), with the course's custom layers known.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A ``.keras`` file, e.g. ``"data/weights/lenet5_modern.keras"``.
+
+    Returns
+    -------
+    keras.Model
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file; the message says how the shipped models
+        are made again.
+    ValueError
+        When the path does not end in ``.keras``.
+    """
+    from pathlib import Path
+
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"`path` must be a path to a .keras file, got {describe(path)}")
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"`path` must end in .keras (a whole Keras model), got {str(path)!r}")
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no model file at {str(path)!r}; the shipped models are in data/weights/ "
+            "(data/README.md lists the command that makes each one again)")
+    return import_keras().saving.load_model(path)
 
 
 # --------------------------------------------------------------------------

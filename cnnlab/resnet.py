@@ -45,11 +45,10 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 import numpy as np  # noqa: E402
 
 from ._validate import check_choice, check_int, describe  # noqa: E402
-from .session import _native_stderr_silenced  # noqa: E402
+from .session import import_keras  # noqa: E402
 
-with _native_stderr_silenced():   # TensorFlow's start-up lines, e.g. on the command line
-    import keras
-    from keras import layers
+keras = import_keras()   # quiet: TensorFlow's start-up lines, e.g. on the command line
+layers = keras.layers
 
 __all__ = [
     "BLOCKS", "EpochLog", "TrainResult",

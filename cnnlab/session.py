@@ -49,6 +49,30 @@ def _native_stderr_silenced():
         os.close(saved)
 
 
+def _quiet_tensorflow_env() -> None:
+    if "tensorflow" not in sys.modules:
+        # Only effective before TensorFlow starts.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+
+def import_keras():
+    """Import Keras (and TensorFlow) without their start-up chatter; return ``keras``.
+
+    Safe to call many times: only the first call starts TensorFlow (a few
+    seconds). The log level is set before TensorFlow starts, the C++ start-up
+    lines are sent to /dev/null and TensorFlow's Python logger shows errors only.
+    """
+    _quiet_tensorflow_env()
+    with _native_stderr_silenced():
+        import keras
+        import tensorflow as tf
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    tf.get_logger().setLevel(logging.ERROR)
+    return keras
+
+
 def setup(seed: int = 0, *, keras: bool = False) -> None:
     """Prepare a lesson: seeds, quiet logs, stable printing.
 
@@ -63,10 +87,7 @@ def setup(seed: int = 0, *, keras: bool = False) -> None:
     from ._validate import check_int
 
     seed = check_int(seed, "seed", minimum=0)
-    if "tensorflow" not in sys.modules:
-        # Only effective before TensorFlow starts.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+    _quiet_tensorflow_env()
     os.environ.setdefault("PYTHONHASHSEED", str(seed))
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -75,11 +96,8 @@ def setup(seed: int = 0, *, keras: bool = False) -> None:
     random.seed(seed)
     np.random.seed(seed)
     if keras:
-        with _native_stderr_silenced():
-            import keras as _keras
-            import tensorflow as tf
+        _keras = import_keras()
+        import tensorflow as tf
 
-        logging.getLogger("tensorflow").setLevel(logging.ERROR)
-        tf.get_logger().setLevel(logging.ERROR)
         _keras.utils.set_random_seed(seed)
         tf.config.experimental.enable_op_determinism()

@@ -120,3 +120,55 @@ def test_forward_numpy_refuses_what_it_cannot_run(mnist_model):
 def test_build_mnist_cnn_refuses_bad_arguments(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         models.build_mnist_cnn(**kwargs)
+
+
+# --------------------------------------------------------------------------
+# One place for every builder, and the shipped models
+# --------------------------------------------------------------------------
+
+def test_models_re_exports_every_builder_of_the_course():
+    from cnnlab import classic, lenet, resnet
+
+    for module in (lenet, classic, resnet):
+        for name in models.__all__:
+            if name in module.__all__:
+                assert getattr(models, name) is getattr(module, name), name
+    for name in ("build_lenet5", "build_alexnet", "build_vgg16", "build_nin",
+                 "inception_module", "residual_block", "bottleneck_block",
+                 "build_resnet", "build_plain", "load_model"):
+        assert name in models.__all__ and callable(getattr(models, name)), name
+
+
+def test_a_fresh_python_opens_every_shipped_model_once_models_is_imported(tmp_path):
+    """The classic LeNet has custom layers: a new interpreter must know them after
+    ``import cnnlab.models`` alone, and TensorFlow's start-up lines stay quiet."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    weights = Path(__file__).resolve().parents[1] / "data" / "weights"
+    script = (
+        "import cnnlab.models\nimport keras\n"
+        f"for stem in ('lenet5_classic', 'lenet5_modern', 'resnet_14'):\n"
+        f"    m = keras.saving.load_model({str(weights)!r} + '/' + stem + '.keras')\n"
+        "    print(stem, m.count_params())\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    counts = dict(line.split() for line in done.stdout.splitlines())
+    assert counts == {"lenet5_classic": "60850", "lenet5_modern": "61706", "resnet_14": "176090"}
+    assert "oneDNN" not in done.stderr and "cuda" not in done.stderr.lower(), done.stderr
+
+
+def test_load_model_opens_a_shipped_model_and_explains_bad_paths(tmp_path):
+    from pathlib import Path
+
+    weights = Path(__file__).resolve().parents[1] / "data" / "weights"
+    model = models.load_model(weights / "lenet5_classic.keras")
+    assert isinstance(model.get_layer("C3"), models.TableConv2D)
+    with pytest.raises(FileNotFoundError, match="no model file.*data/README.md"):
+        models.load_model(tmp_path / "missing.keras")
+    with pytest.raises(ValueError, match=r"`path` must end in \.keras.*model\.h5"):
+        models.load_model(tmp_path / "model.h5")
+    with pytest.raises(TypeError, match=r"`path` must be a path.*3 \(int\)"):
+        models.load_model(3)
