@@ -15,6 +15,7 @@ Modules (imported on first use, so ``import cnnlab`` stays quick):
 - :mod:`cnnlab.models`      every Keras model builder (MNIST CNN; LeNet-5 from :mod:`cnnlab.lenet`,
   classic nets from :mod:`cnnlab.classic`, ResNet from :mod:`cnnlab.resnet`) and ``load_model``
 - :mod:`cnnlab.train`       ``python -m cnnlab.train``: the training commands
+- :mod:`cnnlab.weights`     the trained models the course ships in ``data/weights``
 - :mod:`cnnlab.checks`      exercise checkers that explain a wrong answer
 - :mod:`cnnlab.assignments` ``python -m cnnlab.assignments``: nbgrader student versions and grading
 - :mod:`cnnlab.doctor`      ``cnnlab.doctor()`` checks that the course can run here
@@ -32,7 +33,8 @@ __all__ = ["setup", "fast_mode", "__version__"]
 _SUBMODULES = {
     "kernels", "transposed", "pooling", "activations", "shapes", "filters", "data", "plot",
     "widgets", "checks", "models", "lenet", "classic", "resnet", "backprop", "optim",
-    "regularise", "tinycnn", "train", "denoise", "style", "beyond", "course", "doctor",
+    "regularise", "tinycnn", "train", "denoise", "style", "beyond", "weights", "course",
+    "doctor",
 }
 
 

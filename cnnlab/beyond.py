@@ -7,65 +7,18 @@ From the course folder::
 
 Both runs are seeded and take a minute or two on a laptop. The saved files
 hold the architecture and the weights only (no optimiser state), so they are
-small and open with ``keras.saving.load_model`` or :func:`load_model`.
+small and open with :func:`cnnlab.weights.load_model` (or ``keras.saving.load_model``).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from ._validate import describe
+from .weights import save_model, weights_path
 
-__all__ = ["WEIGHTS_DIR", "load_model", "save_model", "weights_path"]
-
-#: The folder of the models the course ships.
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data" / "weights"
-
-
-def weights_path(name: str) -> Path:
-    """Path of a shipped model, e.g. ``weights_path("denoiser")`` -> ``data/weights/denoiser.keras``."""
-    if not isinstance(name, str) or not name or "/" in name:
-        raise ValueError(f"`name` must be a model name such as 'denoiser', got {describe(name)}")
-    return WEIGHTS_DIR / f"{name}.keras"
-
-
-def save_model(model, path) -> Path:
-    """Save architecture and weights only (a fresh, uncompiled copy of ``model``)."""
-    import keras
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    copy = keras.Model.from_config(model.get_config())
-    copy.set_weights(model.get_weights())
-    copy.save(path)
-    return path
-
-
-def load_model(name_or_path):
-    """Open a shipped model by name (``"denoiser"``) or any ``.keras`` file by path.
-
-    Raises
-    ------
-    FileNotFoundError
-        Naming the file and the command that makes it again.
-    """
-    import keras
-
-    path = Path(name_or_path)
-    if path.suffix != ".keras":
-        path = weights_path(str(name_or_path))
-    if not path.is_file():
-        command = {"denoiser": "train-denoiser", "style_features": "train-style-features"}
-        hint = command.get(path.stem)
-        how = (f"make it again with `python -m cnnlab.beyond {hint}`" if hint else
-               "check the path")
-        raise FileNotFoundError(
-            f"{path}: model file not found; restore it with `git checkout -- data/weights` "
-            f"from the course folder, or {how}")
-    return keras.saving.load_model(path, compile=False)
+__all__ = ["main"]
 
 
 def main(argv=None) -> int:
@@ -82,8 +35,6 @@ def main(argv=None) -> int:
     sty.add_argument("--out", type=Path, default=weights_path("style_features"))
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     from .session import setup
 
     setup(0, keras=True)

@@ -168,6 +168,6 @@ def train_denoiser(n_train=20000, epochs=5, *, noise=NOISE, batch_size=128, seed
 
 def load_denoiser(path=None):
     """The course's trained denoiser (``data/weights/denoiser.keras``), or the model at ``path``."""
-    from .beyond import load_model
+    from .weights import load_model
 
     return load_model(WEIGHTS_NAME if path is None else path)

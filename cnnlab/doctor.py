@@ -40,8 +40,6 @@ PACKAGES = (
     ("JupyterLab", ("jupyterlab",)),
 )
 WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
-#: The trained models the lessons load from data/weights (add a name when a lesson ships one).
-EXPECTED_MODELS = ("lenet5_modern", "lenet5_classic", "resnet_14", "denoiser", "style_features")
 SETUP_HINT = "run `make setup` in the course folder (it installs the versions in requirements.lock)"
 
 
@@ -180,11 +178,11 @@ def _data_checks() -> list[Check]:
 
 
 def _model_checks() -> list[Check]:
-    from .beyond import WEIGHTS_DIR
+    from . import weights
 
     checks = []
-    for stem in EXPECTED_MODELS:
-        path = WEIGHTS_DIR / f"{stem}.keras"
+    for stem in weights.SHIPPED:
+        path = weights.WEIGHTS_DIR / f"{stem}.keras"
         name = f"model {stem}.keras"
         restore = f"restore it with `git checkout -- data/weights/{stem}.keras` from the course folder"
         if not path.is_file():

@@ -15,7 +15,9 @@ re-exports those of :mod:`cnnlab.lenet` (lesson 09), :mod:`cnnlab.classic`
 (lesson 10) and :mod:`cnnlab.resnet` (lesson 11). Importing it starts Keras
 quietly and registers the course's custom layers (``Subsampling``,
 ``TableConv2D``, ``LocalResponseNormalization``), so a shipped model opens with
-``keras.saving.load_model`` once ``cnnlab.models`` is imported::
+``keras.saving.load_model`` once ``cnnlab.models`` is imported (or with
+:func:`load_model`, from :mod:`cnnlab.weights`, which also takes a shipped
+model's name)::
 
     import keras
     import cnnlab.models
@@ -34,7 +36,7 @@ from .classic import (
 )
 from .lenet import Subsampling, TableConv2D, build_lenet5
 from .resnet import bottleneck_block, build_plain, build_resnet, plain_block, residual_block
-from .session import import_keras
+from .weights import load_model
 
 __all__ = [
     "build_mnist_cnn", "mnist_cnn_layers", "forward_numpy", "SUPPORTED_LAYERS",
@@ -128,40 +130,6 @@ def build_mnist_cnn(seed=0, *, input_shape=MNIST_SHAPE, n_classes=10, dropout=0.
     outputs = layers.Dense(n_classes, activation="softmax", kernel_initializer=init(4),
                            name="output")(x)
     return keras.Model(inputs, outputs, name="mnist_cnn")
-
-
-def load_model(path):
-    """Open a whole Keras model file (``.keras``), with the course's custom layers known.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        A ``.keras`` file, e.g. ``"data/weights/lenet5_modern.keras"``.
-
-    Returns
-    -------
-    keras.Model
-
-    Raises
-    ------
-    FileNotFoundError
-        When there is no such file; the message says how the shipped models
-        are made again.
-    ValueError
-        When the path does not end in ``.keras``.
-    """
-    from pathlib import Path
-
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"`path` must be a path to a .keras file, got {describe(path)}")
-    path = Path(path)
-    if path.suffix != ".keras":
-        raise ValueError(f"`path` must end in .keras (a whole Keras model), got {str(path)!r}")
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"no model file at {str(path)!r}; the shipped models are in data/weights/ "
-            "(data/README.md lists the command that makes each one again)")
-    return import_keras().saving.load_model(path)
 
 
 # --------------------------------------------------------------------------

@@ -35,7 +35,6 @@ import json
 import math
 import os
 import sys
-import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -45,7 +44,9 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 import numpy as np  # noqa: E402
 
 from ._validate import check_choice, check_int, describe  # noqa: E402
+from ._training import TrainResult, batch_plan, make_train_chunk, run_epoch, schedule  # noqa: E402
 from .session import import_keras  # noqa: E402
+from .weights import weights_path  # noqa: E402
 
 keras = import_keras()   # quiet: TensorFlow's start-up lines, e.g. on the command line
 layers = keras.layers
@@ -299,7 +300,6 @@ def build_plain(depth=20, *, widths=(16, 32, 64), input_shape=(28, 28, 1), n_cla
 # ----------------------------------------------------------------- training
 
 STEPS_PER_CALL = 32          # training steps inside one compiled graph call
-WARMUP_FRACTION = 0.1        # share of all steps spent warming the learning rate up
 MAX_SHIFT = 2                # augmentation: random shifts of up to 2 pixels each way
 
 
@@ -312,26 +312,6 @@ class EpochLog(NamedTuple):
     test_loss: float
     test_accuracy: float
     seconds: float
-
-
-class TrainResult(NamedTuple):
-    """The trained model and one :class:`EpochLog` per epoch."""
-
-    model: object
-    history: list
-
-    @property
-    def train_seconds(self) -> float:
-        """Seconds spent training (evaluation after each epoch excluded)."""
-        return float(sum(e.seconds for e in self.history))
-
-
-def weights_path(name: str) -> Path:
-    """Path of a shipped file in the course's ``data/weights`` folder (``.keras`` added if no suffix)."""
-    if not isinstance(name, str) or not name or "/" in name:
-        raise ValueError(f"`name` must be a plain file name such as 'resnet20', got {describe(name)}")
-    folder = Path(__file__).resolve().parent.parent / "data" / "weights"
-    return folder / (name if Path(name).suffix else f"{name}.keras")
 
 
 def prepare_images(x) -> np.ndarray:
@@ -371,43 +351,6 @@ def augment_images(x, rng, *, max_shift=MAX_SHIFT, flip=True) -> np.ndarray:
     return out
 
 
-def _schedule(peak_lr, total_steps):
-    warmup = max(1, int(WARMUP_FRACTION * total_steps))
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0, decay_steps=max(1, total_steps - warmup),
-        warmup_target=peak_lr, warmup_steps=warmup)
-
-
-def _make_train_chunk(model, optimizer, batch_size, label_smoothing):
-    """A compiled function running the steps of ``plan``; returns (sum of losses, correct count)."""
-    import tensorflow as tf
-
-    n_classes = model.output.shape[-1]
-    variables = model.trainable_variables
-    shape = [None, *model.input.shape[1:]]
-
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32), tf.TensorSpec([None], tf.int32),
-                                  tf.TensorSpec([None, batch_size], tf.int32)])
-    def train_chunk(x, y, plan):
-        total_loss = tf.constant(0.0)
-        correct = tf.constant(0, tf.int32)
-        for i in tf.range(tf.shape(plan)[0]):
-            xb = tf.gather(x, plan[i])                                  # (B, H, W, C)
-            yb = tf.gather(y, plan[i])                                  # (B,)
-            target = tf.one_hot(yb, n_classes) * (1 - label_smoothing) + label_smoothing / n_classes
-            with tf.GradientTape() as tape:
-                probs = tf.cast(model(xb, training=True), tf.float32)   # (B, n_classes)
-                loss = tf.reduce_mean(keras.losses.categorical_crossentropy(target, probs))
-            grads = tape.gradient(loss, variables)
-            optimizer.apply_gradients(zip(grads, variables))
-            total_loss += loss
-            hits = tf.equal(tf.argmax(probs, axis=1, output_type=tf.int32), yb)
-            correct += tf.reduce_sum(tf.cast(hits, tf.int32))
-        return total_loss, correct
-
-    return train_chunk
-
-
 def evaluate(model, x, y, batch_size=1000) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on images ``x (N, H, W, C)``, labels ``y (N,)``."""
     y = np.asarray(y).astype(np.int64)
@@ -415,14 +358,6 @@ def evaluate(model, x, y, batch_size=1000) -> tuple[float, float]:
                             for i in range(0, len(x), batch_size)])     # (N, n_classes)
     loss = -np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None)))
     return float(loss), float(np.mean(probs.argmax(axis=1) == y))
-
-
-def _progress(total, description, verbose):
-    if verbose != 1:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=description, unit="step", leave=False, dynamic_ncols=True)
 
 
 def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, peak_lr=3e-3,
@@ -475,33 +410,20 @@ def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, pe
         raise ValueError(f"`batch_size` {batch_size} is larger than the {len(x_train)} "
                          "training images")
     steps = len(x_train) // batch_size
-    optimizer = keras.optimizers.AdamW(_schedule(peak_lr, steps * epochs),
+    optimizer = keras.optimizers.AdamW(schedule(peak_lr, steps * epochs),
                                        weight_decay=weight_decay)
     optimizer.build(model.trainable_variables)
-    train_chunk = _make_train_chunk(model, optimizer, batch_size, float(label_smoothing))
+    train_chunk = make_train_chunk(model, optimizer, batch_size, float(label_smoothing))
     rng = np.random.default_rng(seed)
     y_tensor = tf.constant(np.asarray(y_train).astype(np.int32))        # (N,)
     history = []
     for epoch in range(1, epochs + 1):
         images = augment_images(x_train, rng, max_shift=max_shift) if augment else x_train
-        x_tensor = tf.constant(images)
-        plan = rng.permutation(len(x_train))[:steps * batch_size].reshape(steps, batch_size)
-        bar = _progress(steps, f"epoch {epoch}/{epochs}", verbose)
-        start = time.perf_counter()
-        loss_sum, correct = 0.0, 0
-        for first in range(0, steps, STEPS_PER_CALL):
-            chunk = plan[first:first + STEPS_PER_CALL].astype(np.int32)
-            chunk_loss, chunk_correct = train_chunk(x_tensor, y_tensor, tf.constant(chunk))
-            loss_sum += float(chunk_loss)
-            correct += int(chunk_correct)
-            if bar is not None:
-                bar.update(len(chunk))
-        seconds = time.perf_counter() - start
-        if bar is not None:
-            bar.close()
-        test_loss, test_accuracy = evaluate(model, x_test, y_test)
-        log = EpochLog(epoch, loss_sum / steps, correct / (steps * batch_size), test_loss,
-                       test_accuracy, seconds)
+        plan = batch_plan(len(x_train), batch_size, rng)                # (steps, B)
+        loss, accuracy, seconds = run_epoch(train_chunk, tf.constant(images), y_tensor, plan,
+                                            steps_per_call=STEPS_PER_CALL,
+                                            description=f"epoch {epoch}/{epochs}", verbose=verbose)
+        log = EpochLog(epoch, loss, accuracy, *evaluate(model, x_test, y_test), seconds)
         history.append(log)
         if verbose:
             print(f"{model.name} epoch {epoch}/{epochs}: loss {log.loss:.4f}, train accuracy "

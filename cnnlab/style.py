@@ -196,7 +196,7 @@ def train_style_features(n_train=20000, epochs=4, *, batch_size=128, seed=0, ver
 
 def load_style_features(path=None):
     """The course's trained feature network (``data/weights/style_features.keras``)."""
-    from .beyond import load_model
+    from .weights import load_model
 
     return load_model(WEIGHTS_NAME if path is None else path)
 

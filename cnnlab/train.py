@@ -32,7 +32,6 @@ import argparse
 import math
 import os
 import sys
-import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -41,7 +40,9 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import numpy as np  # noqa: E402
 
+from ._training import TrainResult, batch_plan, make_train_chunk, run_epoch, schedule  # noqa: E402
 from ._validate import check_choice, check_int, describe  # noqa: E402
+from .weights import weights_path  # noqa: E402
 
 __all__ = ["MODELS", "RECIPES", "EpochLog", "TrainResult", "train_lenet5", "evaluate",
            "predict_classes", "main", "weights_path"]
@@ -53,7 +54,6 @@ RECIPES = {
     "modern": {"epochs": 5, "batch_size": 256, "peak_lr": 8e-3},
     "classic": {"epochs": 5, "batch_size": 128, "peak_lr": 1e-2},
 }
-WARMUP_FRACTION = 0.1      # share of all steps spent warming the learning rate up
 LABEL_SMOOTHING = 0.1     # share of each target spread over the other classes
 STEPS_PER_CALL = 48        # training steps inside one graph call (also the progress-bar step)
 FAST_LIMIT = (512, 1000)   # --fast: training and test images
@@ -69,75 +69,6 @@ class EpochLog(NamedTuple):
     seconds: float
 
 
-class TrainResult(NamedTuple):
-    """The trained model and one :class:`EpochLog` per epoch."""
-
-    model: object
-    history: list
-
-    @property
-    def train_seconds(self) -> float:
-        """Seconds spent training (evaluation excluded)."""
-        return float(sum(e.seconds for e in self.history))
-
-
-def weights_path(name: str) -> Path:
-    """Path of a shipped model in the course's ``data/weights`` folder, e.g. ``"lenet5_modern"``."""
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"`name` must be a file name such as 'lenet5_modern', got {describe(name)}")
-    folder = Path(__file__).resolve().parent.parent / "data" / "weights"
-    return folder / (name if name.endswith(".keras") else f"{name}.keras")
-
-
-def _batch_plan(n: int, batch_size: int, rng) -> np.ndarray:
-    """One epoch of shuffled indices, ``(steps, batch_size)``; a last partial batch is dropped."""
-    steps = n // batch_size
-    return rng.permutation(n)[: steps * batch_size].reshape(steps, batch_size).astype(np.int32)
-
-
-def _schedule(peak_lr: float, total_steps: int):
-    import keras
-
-    warmup = max(1, int(WARMUP_FRACTION * total_steps))
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0, decay_steps=max(1, total_steps - warmup),
-        warmup_target=peak_lr, warmup_steps=warmup)
-
-
-def _make_train_chunk(model, optimizer, batch_size: int):
-    """A compiled function running ``len(plan)`` steps; returns (sum of losses, correct count).
-
-    The batch size is fixed in the signature so every shape inside the graph
-    is known when TensorFlow picks its kernels.
-    """
-    import keras
-    import tensorflow as tf
-
-    loss_fn = keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING)
-    variables = model.trainable_variables
-
-    @tf.function(input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32),
-                                  tf.TensorSpec([None], tf.int32),
-                                  tf.TensorSpec([None, batch_size], tf.int32)])
-    def train_chunk(x, y, plan):
-        total_loss = tf.constant(0.0)
-        correct = tf.constant(0, tf.int32)
-        for i in tf.range(tf.shape(plan)[0]):
-            xb = tf.gather(x, plan[i])                              # (B, 28, 28, 1)
-            yb = tf.gather(y, plan[i])                              # (B,)
-            with tf.GradientTape() as tape:
-                probs = model(xb, training=True)                    # (B, 10)
-                loss = loss_fn(tf.one_hot(yb, 10), probs)
-            grads = tape.gradient(loss, variables)
-            optimizer.apply_gradients(zip(grads, variables))
-            total_loss += loss
-            hits = tf.equal(tf.argmax(probs, axis=1, output_type=tf.int32), yb)
-            correct += tf.reduce_sum(tf.cast(hits, tf.int32))
-        return total_loss, correct
-
-    return train_chunk
-
-
 def evaluate(model, x, y, batch_size: int = 2000) -> float:
     """Accuracy of ``model`` on images ``x (N, 28, 28, 1)`` and labels ``y (N,)``, silently."""
     predicted = predict_classes(model, x, batch_size)
@@ -149,14 +80,6 @@ def predict_classes(model, x, batch_size: int = 2000) -> np.ndarray:
     return np.concatenate([
         np.asarray(model(x[i:i + batch_size], training=False)).argmax(axis=1)
         for i in range(0, len(x), batch_size)])
-
-
-def _progress(total: int, description: str, verbose: int):
-    if verbose != 1:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=description, unit="step", leave=False, dynamic_ncols=True)
 
 
 def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None,
@@ -222,28 +145,17 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
     keras.utils.set_random_seed(seed)
     model = build_lenet5(variant, seed=seed)
     steps = len(x_train) // batch_size
-    optimizer = keras.optimizers.Adam(_schedule(peak_lr, steps * epochs))
+    optimizer = keras.optimizers.Adam(schedule(peak_lr, steps * epochs))
     optimizer.build(model.trainable_variables)
-    train_chunk = _make_train_chunk(model, optimizer, batch_size)
+    train_chunk = make_train_chunk(model, optimizer, batch_size, LABEL_SMOOTHING)
     rng = np.random.default_rng(seed)
     history = []
     for epoch in range(1, epochs + 1):
-        plan = _batch_plan(len(x_train), batch_size, rng)           # (steps, B)
-        bar = _progress(steps, f"epoch {epoch}/{epochs}", verbose)
-        start = time.perf_counter()
-        loss_sum, correct = 0.0, 0
-        for first in range(0, steps, STEPS_PER_CALL):
-            chunk = plan[first:first + STEPS_PER_CALL]
-            chunk_loss, chunk_correct = train_chunk(x_train, y_train, tf.constant(chunk))
-            loss_sum += float(chunk_loss)
-            correct += int(chunk_correct)
-            if bar is not None:
-                bar.update(len(chunk))
-        seconds = time.perf_counter() - start
-        if bar is not None:
-            bar.close()
-        log = EpochLog(epoch, loss_sum / steps, correct / (steps * batch_size),
-                       evaluate(model, x_test, y_test), seconds)
+        plan = batch_plan(len(x_train), batch_size, rng)            # (steps, B)
+        loss, accuracy, seconds = run_epoch(train_chunk, x_train, y_train, plan,
+                                            steps_per_call=STEPS_PER_CALL,
+                                            description=f"epoch {epoch}/{epochs}", verbose=verbose)
+        log = EpochLog(epoch, loss, accuracy, evaluate(model, x_test, y_test), seconds)
         history.append(log)
         if verbose:
             print(f"epoch {epoch}/{epochs}: loss {log.loss:.4f}, train accuracy "
@@ -327,11 +239,9 @@ def main(argv=None) -> int:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
     from .data import DataFileError
-    from .session import _native_stderr_silenced
+    from .session import import_keras
 
-    with _native_stderr_silenced():     # TensorFlow's start-up lines bypass its log level
-        import keras  # noqa: F401
-        import tensorflow  # noqa: F401
+    import_keras()                      # TensorFlow's start-up lines bypass its log level
     try:
         result = train_lenet5(args.variant, epochs, limit=FAST_LIMIT if args.fast else None,
                               seed=seed, verbose=2 if args.quiet else 1, out=out)

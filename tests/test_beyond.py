@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cnnlab
-from cnnlab import beyond, course, data, denoise, kernels, plot, style
+from cnnlab import beyond, course, data, denoise, kernels, plot, style, weights
 
 matplotlib.use("Agg")
 CHECK = settings(max_examples=40, deadline=None, derandomize=True)
@@ -166,17 +166,17 @@ def test_feature_extractor_unknown_layer():
 
 
 def test_missing_model_file_says_how_to_make_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(beyond, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
     with pytest.raises(FileNotFoundError, match="python -m cnnlab.beyond train-denoiser"):
         denoise.load_denoiser()
     with pytest.raises(ValueError, match="`name` must be a model name"):
-        beyond.weights_path("a/b")
+        weights.weights_path("a/b")
 
 
 def test_command_line_trains_and_saves_a_loadable_model(tmp_path):
     out = tmp_path / "tiny.keras"
     assert beyond.main(["train-denoiser", "--n-train", "64", "--epochs", "1", "--out", str(out)]) == 0
-    model = beyond.load_model(out)
+    model = weights.load_model(out)
     assert model.name == "denoiser" and getattr(model, "optimizer", None) is None
 
 

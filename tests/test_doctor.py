@@ -87,10 +87,10 @@ def test_missing_widget_front_end_is_reported(tmp_path, monkeypatch):
 
 
 def test_missing_model_file_is_reported(tmp_path, monkeypatch):
-    import cnnlab.beyond
+    import cnnlab.weights
 
     (tmp_path / "style_features.keras").write_bytes(b"not a zip")
-    monkeypatch.setattr(cnnlab.beyond, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr(cnnlab.weights, "WEIGHTS_DIR", tmp_path)
     report = cnnlab.doctor(tensorflow=False, quiet=True)
     assert report["model denoiser.keras"].detail == "missing"
     assert "not a Keras model file" in report["model style_features.keras"].detail

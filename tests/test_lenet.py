@@ -262,7 +262,7 @@ def test_shipped_classic_model_loads_and_scores(mnist_test):
 
 def test_weights_path_points_into_data_weights():
     assert weights_path("lenet5_modern").parts[-3:] == ("data", "weights", "lenet5_modern.keras")
-    with pytest.raises(TypeError, match="`name` must be a file name"):
+    with pytest.raises(TypeError, match="`name` must be a model name"):
         weights_path(None)
 
 

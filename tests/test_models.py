@@ -166,9 +166,41 @@ def test_load_model_opens_a_shipped_model_and_explains_bad_paths(tmp_path):
     weights = Path(__file__).resolve().parents[1] / "data" / "weights"
     model = models.load_model(weights / "lenet5_classic.keras")
     assert isinstance(model.get_layer("C3"), models.TableConv2D)
-    with pytest.raises(FileNotFoundError, match="no model file.*data/README.md"):
+    assert models.load_model("lenet5_classic").count_params() == model.count_params()
+    with pytest.raises(FileNotFoundError, match="missing.keras: model file not found; check the path"):
         models.load_model(tmp_path / "missing.keras")
-    with pytest.raises(ValueError, match=r"`path` must end in \.keras.*model\.h5"):
+    with pytest.raises(ValueError, match=r"path ending in \.keras.*model\.h5"):
         models.load_model(tmp_path / "model.h5")
-    with pytest.raises(TypeError, match=r"`path` must be a path.*3 \(int\)"):
+    with pytest.raises(TypeError, match=r"`name_or_path` must be .*3 \(int\)"):
         models.load_model(3)
+
+
+def test_a_missing_shipped_model_names_the_command_that_makes_it(tmp_path, monkeypatch):
+    from cnnlab import weights
+
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
+    for stem, command in weights.SHIPPED.items():
+        with pytest.raises(FileNotFoundError, match=f"{stem}.keras: model file not found") as err:
+            weights.load_model(stem)
+        assert command in str(err.value) and "git checkout -- data/weights" in str(err.value)
+    with pytest.raises(ValueError, match="no folders"):
+        weights.weights_path("a/b")
+    with pytest.raises(TypeError, match="`name` must be a model name"):
+        weights.weights_path(None)
+    assert weights.weights_path("resnet_14.json").name == "resnet_14.json"
+
+
+def test_save_model_keeps_weights_and_drops_the_optimizer(tmp_path):
+    from cnnlab import weights
+
+    model = models.build_lenet5("classic", seed=1)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    path = weights.save_model(model, tmp_path / "sub" / "copy.keras")
+    loaded = weights.load_model(path)
+    assert getattr(loaded, "optimizer", None) is None
+    for a, b in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"`path` must end in \.keras"):
+        weights.save_model(model, tmp_path / "copy.h5")
+    with pytest.raises(TypeError, match="`model` must be a keras.Model"):
+        weights.save_model("model", tmp_path / "copy.keras")
