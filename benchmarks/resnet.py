@@ -7,7 +7,7 @@ from ``data/weights/resnet_<name>.json``): AdamW, warm-up + cosine learning
 rate, random shifts and flips, the same epochs. Prints, for each network,
 its parameters, the training seconds of every epoch (evaluation excluded),
 the test accuracy after every epoch, the training time until the test
-accuracy first reached 92 %, and the ratios.
+accuracy first reached 92 % and 93 %, and the ratios.
 
 Run: ``python benchmarks/resnet.py`` (or ``make bench``); options
 ``--name`` (default 14), ``--epochs``, ``--limit N`` (train on N images, a
@@ -22,19 +22,19 @@ import os
 import platform
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+import numpy as np
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+from cnnlab.session import import_keras
+
+keras = import_keras()   # quiet TensorFlow start-up; oneDNN on (TF_ENABLE_ONEDNN_OPTS=1)
 import tensorflow as tf  # noqa: E402
 
 from cnnlab import data, resnet  # noqa: E402
 
-TARGET = 0.92
+TARGETS = (0.92, 0.93)   # the issue's minimum (within 15 min) and its target (within 10 min)
 
 
-def time_to_target(history, target=TARGET):
+def time_to_target(history, target):
     """Training seconds until the test accuracy first reached ``target`` (None if never)."""
     elapsed = 0.0
     for epoch in history:
@@ -72,27 +72,31 @@ def main(argv=None):
 
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}, python "
           f"{platform.python_version()}, {os.cpu_count()} CPU core(s) visible, "
-          f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS')}")
+          f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS')}, "
+          f"load average {os.getloadavg()[0]:.2f}")
     print(f"Fashion-MNIST: {len(x_train)} training, {len(x_test)} test images; depth "
           f"{record['depth']}, widths {record['widths']}, {epochs} epochs, batch "
           f"{record['batch_size']}, peak lr {record['peak_lr']}, flips {record['augment']}, "
-          f"shifts up to {record.get('max_shift', 0)} px\n")
+          f"shifts up to {record.get('max_shift', 0)} px, label smoothing "
+          f"{record.get('label_smoothing', 0)}\n")
     results = {}
     for label, builder in (("plain", resnet.build_plain), ("resnet", resnet.build_resnet)):
         results[label] = run(builder, record, epochs, data_)
         keras.backend.clear_session()
 
-    print()
-    header = (f"{'network':10} {'params':>8} {'s/epoch':>8} {'total s':>8} {'to 92 %':>8}  "
-              "test accuracy after each epoch (%)")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f} (1 min), "
+          f"{os.getloadavg()[2]:.2f} (15 min)\n")
+    header = (f"{'network':10} {'params':>8} {'s/epoch':>8} {'total s':>8} {'to 92 %':>8} "
+              f"{'to 93 %':>8}  test accuracy after each epoch (%)")
     print(header)
     print("-" * len(header))
     for label, (params, history) in results.items():
         seconds = [e.seconds for e in history]
-        reach = time_to_target(history)
+        reach = [time_to_target(history, t) for t in TARGETS]
+        reach = " ".join(f"{'never' if r is None else f'{r:.0f} s':>8}" for r in reach)
         accs = " ".join(f"{100 * e.test_accuracy:.2f}" for e in history)
         print(f"{label + str(record['depth']):10} {params:8,} {np.median(seconds):8.1f} "
-              f"{sum(seconds):8.0f} {'never' if reach is None else f'{reach:.0f} s':>8}  {accs}")
+              f"{sum(seconds):8.0f} {reach}  {accs}")
     (p_params, plain), (r_params, res) = results["plain"], results["resnet"]
     ratio = np.median([e.seconds for e in res]) / np.median([e.seconds for e in plain])
     print(f"\nresnet / plain: time per epoch {ratio:.2f}x, final test accuracy "

@@ -34,7 +34,8 @@ SHIPPED = {
                      "--out data/weights/lenet5_modern.keras",
     "lenet5_classic": "python -m cnnlab.train lenet5 --variant classic "
                       "--out data/weights/lenet5_classic.keras",
-    "resnet_14": "python -m cnnlab.resnet train --name 14 --depth 14 --epochs 6 --shift 0",
+    "resnet_14": "python -m cnnlab.resnet train --name 14 --depth 14 --epochs 6 --shift 0 "
+                 "--label-smoothing 0.1",
     "denoiser": "python -m cnnlab.beyond train-denoiser",
     "style_features": "python -m cnnlab.beyond train-style-features",
 }

@@ -212,6 +212,27 @@ def test_shipped_model_scores_at_least_92_percent():
     assert abs(record["history"][-1]["test_accuracy"] - accuracy) < 2e-3
 
 
+def test_shipped_record_command_gives_its_recipe():
+    """The command stored with the model (and listed by cnnlab.weights) asks for the recipe
+    the record describes, so running it again makes the same model."""
+    import shlex
+
+    from cnnlab import weights
+
+    record = json.loads(SHIPPED.with_suffix(".json").read_text())
+    assert weights.SHIPPED["resnet_14"] == record["command"]
+    words = shlex.split(record["command"])
+    assert words[:4] == ["python", "-m", "cnnlab.resnet", "train"]
+    args = resnet._parser().parse_args(words[3:])
+    assert int(args.depth) == record["depth"] and int(args.epochs) == record["epochs"]
+    assert [int(w) for w in args.widths.split(",")] == record["widths"]
+    assert float(args.label_smoothing) == record["label_smoothing"]
+    assert int(args.shift) == record["max_shift"] and int(args.seed) == record["seed"]
+    assert int(args.batch_size) == record["batch_size"] and float(args.lr) == record["peak_lr"]
+    assert (not args.no_augment) == record["augment"] and args.out is None
+    assert len(record["history"]) == record["epochs"]
+
+
 # ----------------------------------------------------------------- command line
 
 @pytest.mark.parametrize("argv, message", [
