@@ -106,3 +106,20 @@ def check_choice(value, name: str, choices) -> str:
         options = ", ".join(repr(c) for c in choices)
         raise ValueError(f"`{name}` must be one of {options}, got {describe(value)}")
     return value
+
+
+def check_bias(bias, c_out: int, single: bool, dtype) -> np.ndarray:
+    """One bias per filter, as a ``(C_out,)`` array of ``dtype``; ``None`` gives zeros.
+
+    ``single`` is True when the call had one filter (a plain 2D kernel), where
+    only a single number makes sense.
+    """
+    if bias is None:
+        return np.zeros(c_out, dtype=dtype)
+    b = as_array(bias, "bias")
+    if b.ndim == 0:
+        return np.full(c_out, b, dtype=dtype)
+    if single or b.shape != (c_out,):
+        want = "a single number" if single else f"a number or shape ({c_out},), one per filter"
+        raise ValueError(f"`bias` must be {want}, got shape {b.shape}")
+    return b.astype(dtype, copy=False)

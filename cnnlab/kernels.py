@@ -32,7 +32,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import shapes
-from ._validate import as_array, check_choice, check_int, check_pair, describe
+from ._validate import as_array, check_bias, check_choice, check_int, check_pair, describe
 from .activations import leaky_relu, relu, sigmoid, softmax, tanh
 from .pooling import avg_pool2d, global_avg_pool2d, max_pool2d, sum_pool2d
 from .transposed import conv_matrix, conv_transpose2d, insert_zeros
@@ -310,7 +310,7 @@ def _prepare2d(x, kernel, bias, stride, padding, dilation) -> _Conv2d:
     ]
     return _Conv2d(
         x=x, kernel=kernel.astype(x.dtype, copy=False),
-        bias=_bias_vector(bias, kernel.shape[3], single, x.dtype),
+        bias=check_bias(bias, kernel.shape[3], single, x.dtype),
         stride=stride, dilation=dilation,
         pads=tuple(plan[:2] for plan in plans), out_size=tuple(plan[2] for plan in plans),
         single=single,
@@ -351,7 +351,7 @@ def _prepare1d(x, kernel, bias, stride, padding, dilation) -> _Conv1d:
         x.shape[1], kernel.shape[0], stride, padding, dilation, name="kernel")
     return _Conv1d(
         x=x, kernel=kernel.astype(x.dtype, copy=False),
-        bias=_bias_vector(bias, kernel.shape[2], single, x.dtype),
+        bias=check_bias(bias, kernel.shape[2], single, x.dtype),
         stride=stride, dilation=dilation, pads=(before, after), out_len=out_len, single=single,
     )
 
@@ -366,19 +366,6 @@ def _split_padding(padding):
         "`padding` must be 'valid', 'same', 'full', an int, (ph, pw) or "
         f"((top, bottom), (left, right)), got {describe(padding)}"
     )
-
-
-def _bias_vector(bias, c_out, single, dtype):
-    """One bias per filter, as a ``(C_out,)`` array of ``dtype``."""
-    if bias is None:
-        return np.zeros(c_out, dtype=dtype)
-    b = as_array(bias, "bias")
-    if b.ndim == 0:
-        return np.full(c_out, b, dtype=dtype)
-    if single or b.shape != (c_out,):
-        want = "a single number" if single else f"a number or shape ({c_out},), one per filter"
-        raise ValueError(f"`bias` must be {want}, got shape {b.shape}")
-    return b.astype(dtype, copy=False)
 
 
 def _check_not_empty(x, kernel, single):

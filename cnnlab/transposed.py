@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import shapes
-from ._validate import as_array, check_choice, check_int, check_pair, describe
+from ._validate import as_array, check_bias, check_choice, check_int, check_pair, describe
 
 __all__ = [
     "conv_matrix",
@@ -185,7 +185,7 @@ def conv_transpose2d(x, kernel, bias=None, *, stride=1, padding="valid"):
     (top, h_out), (left, w_out) = (
         _transpose_plan(size, k, s, padding, name="kernel")
         for size, k, s in zip((h, w), (kh, kw), stride))
-    b = _bias(bias, c_out, single, x.dtype)
+    b = check_bias(bias, c_out, single, x.dtype)
     sh, sw = stride
     # the canvas holds every painted window in full, plus room for the output
     canvas = np.zeros((n, max((h - 1) * sh + kh, top + h_out),
@@ -284,16 +284,3 @@ def _prepare(x, kernel):
             f"but `x` has {x.shape[3]} channels (shape {x.shape}); a Keras Conv2DTranspose "
             "kernel is (KH, KW, C_out, C_in): use kernel.transpose(0, 1, 3, 2)")
     return x, kernel.astype(x.dtype, copy=False), single
-
-
-def _bias(bias, c_out, single, dtype):
-    """One bias per output channel, ``(C_out,)``."""
-    if bias is None:
-        return np.zeros(c_out, dtype=dtype)
-    b = as_array(bias, "bias")
-    if b.ndim == 0:
-        return np.full(c_out, b, dtype=dtype)
-    if single or b.shape != (c_out,):
-        want = "a single number" if single else f"a number or shape ({c_out},), one per filter"
-        raise ValueError(f"`bias` must be {want}, got {describe(b)}")
-    return b.astype(dtype, copy=False)

@@ -202,7 +202,6 @@ def test_branch_ratios_one_per_block():
 
 # ----------------------------------------------------------------- the shipped model
 
-@pytest.mark.skipif(not SHIPPED.exists(), reason="the trained model is not in data/weights")
 def test_shipped_model_scores_at_least_92_percent():
     model = keras.saving.load_model(SHIPPED)
     _, (x_test, y_test) = data.load_fashion_mnist()
