@@ -123,3 +123,49 @@ def check_bias(bias, c_out: int, single: bool, dtype) -> np.ndarray:
         want = "a single number" if single else f"a number or shape ({c_out},), one per filter"
         raise ValueError(f"`bias` must be {want}, got shape {b.shape}")
     return b.astype(dtype, copy=False)
+
+
+#: The largest array any public function of :mod:`cnnlab` agrees to make (4 GB).
+MAX_BYTES = 4 * 2**30
+
+
+def format_bytes(n_bytes: float) -> str:
+    """``5.4e9`` -> ``'5.4 GB'``: a byte count a learner can read."""
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.1f} {unit}"
+    return f"{int(n_bytes)} bytes"
+
+
+def check_allocation(shape, name: str, *, itemsize: int = 8, what: str = "the result") -> None:
+    """Refuse, before allocating it, an array of more than :data:`MAX_BYTES`.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+        The number of values, or the shape, of the array about to be made.
+    name : str
+        The argument (or arguments, as "`padding` and `stride`") that decided
+        the size, named in the message.
+    itemsize : int
+        Bytes per value (8 for float64).
+    what : str
+        What the array is, for the message ("the padded input").
+
+    Raises
+    ------
+    ValueError
+        Saying how large the array would be and which argument to make smaller.
+    """
+    dims = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    n_values = 1
+    for d in dims:
+        n_values *= max(int(d), 0)          # Python ints: no overflow
+    n_bytes = n_values * itemsize
+    if n_bytes > MAX_BYTES:
+        size = " x ".join(f"{int(d):,}" for d in dims) if len(dims) > 1 else f"{n_values:,}"
+        label = name if name.startswith("`") else f"`{name}`"
+        raise ValueError(
+            f"{label}: {what} would hold {size} values ({format_bytes(n_bytes)}); "
+            f"cnnlab refuses anything over {format_bytes(MAX_BYTES)}. Use a smaller {label}."
+        )
