@@ -1,7 +1,9 @@
 # cnnlab: the two commands a learner needs are `make lab` and `make test`.
 SHELL := /bin/bash
 VENV ?= .venv
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The Pythons cnnlab supports: 3.11 (3.11.0 and later) and 3.12.
+PY_SUPPORTED := import sys; sys.exit(0 if sys.version_info[:2] in ((3, 11), (3, 12)) else 1)
+PYTHON ?= $(shell for p in python3.11 python3.12 python3; do q=$$(command -v $$p) && $$q -c '$(PY_SUPPORTED)' 2>/dev/null && { echo $$q; break; }; done)
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEACHER := $(VENV)/.teacher
@@ -22,8 +24,22 @@ help:
 setup: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
-	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
-	@$(PY) -c 'import sys; assert sys.version_info[:2] in ((3, 11), (3, 12)), "cnnlab needs Python 3.11 or 3.12, found " + sys.version.split()[0]'
+	@if [ -x $(PY) ]; then \
+	  $(PY) -c '$(PY_SUPPORTED)' || { \
+	    echo "$(VENV) was made with $$($(PY) -V 2>&1), but cnnlab needs Python 3.11 or 3.12."; \
+	    echo "Remove it and start again: rm -rf $(VENV) && make lab"; exit 1; }; \
+	else \
+	  if [ -z "$(PYTHON)" ]; then \
+	    echo "cnnlab needs Python 3.11 or 3.12 and found neither (tried python3.11, python3.12, python3)."; \
+	    echo "Install one (Debian/Ubuntu: sudo apt-get install python3.11 python3.11-venv), or name it: make lab PYTHON=/path/to/python3.11"; \
+	    exit 1; fi; \
+	  $(PYTHON) -c '$(PY_SUPPORTED)' || { \
+	    echo "PYTHON=$(PYTHON) is $$($(PYTHON) -V 2>&1); cnnlab needs Python 3.11 or 3.12."; exit 1; }; \
+	  echo "Creating $(VENV) with $(PYTHON) ($$($(PYTHON) -V 2>&1))"; \
+	  $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	    echo "Could not create $(VENV) with $(PYTHON). On Debian/Ubuntu install the venv module: sudo apt-get install python3.11-venv"; \
+	    exit 1; }; \
+	fi
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
