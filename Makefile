@@ -12,7 +12,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 export TF_ENABLE_ONEDNN_OPTS ?= 1
 export PYTHONHASHSEED ?= 0
 
-.PHONY: help setup lab test test-unit test-notebooks notebooks bench lock clean assignments grade
+.PHONY: help setup lab test test-unit test-notebooks test-portable notebooks bench lock clean assignments grade
 
 help:
 	@echo "make lab        set everything up and open the course in JupyterLab"
@@ -47,17 +47,29 @@ $(STAMP): requirements.lock pyproject.toml
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# Unit tests and every notebook (nbval) in fast mode, on both cores.
+NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600
+# The portability pass: the lessons run again with other floating-point round-off
+# (TensorFlow's own kernels instead of oneDNN, one thread, OpenBLAS's SSE kernels), so a
+# stored output whose digits depend on the processor fails here before it fails on a
+# learner's machine. tests/test_portability.py shows that these settings change the digits.
+PORTABLE_ENV := TF_ENABLE_ONEDNN_OPTS=0 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+  TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OPENBLAS_CORETYPE=Nehalem
+
+# Unit tests and every notebook (nbval) in fast mode, on both cores; then the notebooks
+# again under PORTABLE_ENV.
 test: $(STAMP) $(TEACHER)
-	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope --nbval \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600 tests notebooks
+	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope $(NBVAL) tests notebooks
+	@echo "== portability pass: the lessons again under $(PORTABLE_ENV)"
+	CNNLAB_FAST=1 $(PORTABLE_ENV) $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope -q $(NBVAL) notebooks
+
+test-portable: $(STAMP) $(TEACHER)
+	CNNLAB_FAST=1 $(PORTABLE_ENV) $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope $(NBVAL) notebooks
 
 test-unit: $(STAMP)
 	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 tests
 
 test-notebooks: $(STAMP)
-	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope --nbval \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600 notebooks
+	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope $(NBVAL) notebooks
 
 # Maintainers: re-execute every lesson in full mode and store the outputs.
 notebooks: $(STAMP)
