@@ -169,3 +169,80 @@ def check_allocation(shape, name: str, *, itemsize: int = 8, what: str = "the re
             f"{label}: {what} would hold {size} values ({format_bytes(n_bytes)}); "
             f"cnnlab refuses anything over {format_bytes(MAX_BYTES)}. Use a smaller {label}."
         )
+
+
+# --------------------------------------------------------------------------
+# Work limits and overflowed results (kernels, pooling, data, backprop, optim)
+# --------------------------------------------------------------------------
+
+#: The most values one call of a numpy-level function works through (windows
+#: copied or read, cells filled): 2**27, about a second of numpy on a laptop.
+MAX_WORK = 2**27
+
+#: The most steps a loop written out in Python runs in one call (the readable
+#: ``*_naive`` convolutions, the entries of ``conv_matrix``): about a second.
+MAX_STEPS = 10**5
+
+
+def check_work(n_units, name: str, *, what: str, limit: int = MAX_WORK,
+               unit: str = "values", advice: str | None = None) -> None:
+    """Refuse, before starting, a computation that would run for more than a few seconds.
+
+    :func:`check_allocation` keeps memory in bounds; this keeps time in bounds
+    (a small input with a huge padding fits in memory but takes minutes).
+
+    Parameters
+    ----------
+    n_units : int
+        Values the computation works through (or loop steps, see ``unit``).
+    name : str
+        The argument(s) that decided the amount, as for :func:`check_allocation`.
+    what : str
+        What would take the time ("the im2col matrix").
+    limit : int
+        :data:`MAX_WORK` for numpy work, :data:`MAX_STEPS` for Python loops.
+    unit : str
+        What ``n_units`` counts ("values", "steps of its Python loop").
+    advice : str, optional
+        How to fix it; default "Use a smaller <name>."
+
+    Raises
+    ------
+    ValueError
+        Saying how much work it would be and what to make smaller.
+    """
+    n = int(n_units)
+    if n > limit:
+        label = name if name.startswith("`") else f"`{name}`"
+        raise ValueError(
+            f"{label}: {what} would take {n:,} {unit}; cnnlab stops at {limit:,} "
+            f"(a few seconds) rather than run for minutes. {advice or f'Use a smaller {label}.'}"
+        )
+
+
+def check_finite_result(result, names: str, *, what: str = "the result"):
+    """Return ``result``, or refuse it when finite inputs overflowed to infinity or NaN.
+
+    Parameters
+    ----------
+    result : ndarray or float
+    names : str
+        The arguments whose values are too large, as "`x` and `kernel`".
+    what : str
+        What overflowed, for the message.
+
+    Raises
+    ------
+    ValueError
+        Saying how many values overflowed and the largest number the dtype holds.
+    """
+    arr = np.asarray(result)
+    if np.issubdtype(arr.dtype, np.floating) and arr.size and not np.all(np.isfinite(arr)):
+        bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+        label = names if names.startswith("`") else f"`{names}`"
+        raise ValueError(
+            f"{label}: {what} overflowed: {bad:,} value(s) came out infinite or NaN, beyond "
+            f"the largest {arr.dtype} number (about {float(np.finfo(arr.dtype).max):.1e}); the "
+            "inputs are too large for this computation. Scale them down (e.g. divide by 1e6)."
+        )
+    return result

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import as_array, check_int, describe
+from ._validate import as_array, check_finite_result, check_int, describe
 
 __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax"]
 
@@ -43,7 +43,9 @@ def leaky_relu(x, alpha=0.2):
         raise TypeError(f"`alpha` must be a finite number, got {describe(alpha)}")
     if alpha < 0:
         raise ValueError(f"`alpha` must be at least 0, got {alpha}")
-    return np.where(x >= 0, x, x * x.dtype.type(alpha))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+        out = np.where(x >= 0, x, x * x.dtype.type(alpha))
+    return check_finite_result(out, "`x` and `alpha`", what="`alpha * x`")
 
 
 def sigmoid(x):
@@ -84,5 +86,10 @@ def softmax(x, axis=-1):
         raise ValueError(
             f"`axis` must be between {-x.ndim} and {x.ndim - 1} for `x` of shape {x.shape}, got {axis}"
         )
-    e = np.exp(x - x.max(axis=axis, keepdims=True))  # largest score becomes exp(0) = 1
+    if x.shape[axis] == 0:
+        raise ValueError(
+            f"`x` must hold at least one score along `axis` {axis} (the classes), got shape {x.shape}"
+        )
+    with np.errstate(over="ignore"):  # a score far below the maximum becomes -inf: exp gives 0
+        e = np.exp(x - x.max(axis=axis, keepdims=True))  # largest score becomes exp(0) = 1
     return e / e.sum(axis=axis, keepdims=True)

@@ -22,12 +22,16 @@ gradient by central differences, as in Stanford's cs231n assignments.
 
 from __future__ import annotations
 
+import math
 import numbers
+from contextlib import contextmanager
 
 import numpy as np
 
 from . import kernels, pooling
-from ._validate import as_array, describe
+from ._validate import (
+    MAX_STEPS, MAX_WORK, as_array, check_finite_result, check_work, describe,
+)
 
 __all__ = [
     "conv2d_backward", "max_pool2d_backward", "avg_pool2d_backward",
@@ -73,18 +77,59 @@ def conv2d_backward(dout, x, kernel, *, stride=1, padding="valid", dilation=1):
     """
     conv = kernels._prepare2d(x, kernel, None, stride, padding, dilation)
     dout = _check_dout(dout, conv)
+    _check_backward_cost(conv)
     xp = kernels._pad(conv)  # (N, H_padded, W_padded, C_in)
     if len(xp) == 0:  # an empty batch: nothing flows back
         return _empty_gradients(conv)
-    dxp = _conv_input_gradient(dout, conv.kernel, conv.stride, conv.dilation, xp.shape)
+    with _named_overflow("`dout`, `x` and `kernel`"):
+        dxp = _conv_input_gradient(dout, conv.kernel, conv.stride, conv.dilation, xp.shape)
+        dkernel = _conv_kernel_gradient(dout, xp, conv.kernel.shape, conv.stride, conv.dilation)
     (top, _), (left, _) = conv.pads
     h, w = conv.x.shape[1:3]
     dx = dxp[:, top:top + h, left:left + w, :]  # (N, H, W, C_in)
-    dkernel = _conv_kernel_gradient(dout, xp, conv.kernel.shape, conv.stride, conv.dilation)
-    dbias = dout.sum(axis=(0, 1, 2))  # (C_out,)
+    with np.errstate(over="ignore", invalid="ignore"):
+        dbias = dout.sum(axis=(0, 1, 2))  # (C_out,)
+    check_finite_result(dbias, "`dout`", what="the bias gradient (the sum of `dout`)")
     if conv.single:
         return dx[0, :, :, 0], dkernel[:, :, 0, 0], float(dbias[0])
     return dx, dkernel, dbias
+
+
+def _check_backward_cost(conv):
+    """Refuse, before starting, gradients too slow to compute (the forward checks cover memory).
+
+    The input gradient is a "full" convolution of ``dout`` over the padded
+    input's area with ``C_out`` channels in; the kernel gradient correlates
+    the padded input with ``dout`` as the filter.
+    """
+    n, h, w, c_in = conv.x.shape
+    kh, kw, _, c_out = conv.kernel.shape
+    (top, bottom), (left, right) = conv.pads
+    hp, wp = h + top + bottom, w + left + right
+    (sh, sw), (dh, dw) = conv.stride, conv.dilation
+    (ho, wo) = conv.out_size
+    blame = "`x` and `kernel`" if not (top or bottom or left or right) else "`x` and `padding`"
+    check_work(n * hp * wp * kh * kw * c_out, blame, what="the input gradient (a full convolution)",
+               advice="Use fewer or smaller images in `x` (e.g. `x[:1000]`), or fewer filters.")
+    kernel_rows = (hp - ((ho - 1) * sh + 1)) // dh + 1  # at least KH: the extra is cut off
+    kernel_cols = (wp - ((wo - 1) * sw + 1)) // dw + 1
+    check_work(c_in * kernel_rows * kernel_cols * ho * wo * n, blame,
+               what="the kernel gradient (a correlation with `dout`)",
+               advice="Use fewer or smaller images in `x` (e.g. `x[:1000]`).")
+
+
+@contextmanager
+def _named_overflow(names):
+    """Report an overflow inside the convolutions of a backward pass under this call's arguments."""
+    try:
+        yield
+    except ValueError as exc:
+        if "overflowed" not in str(exc):
+            raise
+        raise ValueError(
+            f"{names}: the gradients overflowed: they came out infinite or NaN, beyond the "
+            "largest float64 number (about 1.8e+308); scale the inputs down (e.g. divide by 1e6)"
+        ) from None
 
 
 def _empty_gradients(conv):
@@ -162,6 +207,7 @@ def max_pool2d_backward(dout, x, pool_size=2, stride=None, padding="valid"):
     """
     pool = pooling._prepare(x, pool_size, stride, padding)
     dout = _check_pool_dout(dout, pool)
+    _check_scatter_cost(pool, dout, copies=True)
     windows = pooling._windows(pool, pooling._pad(pool, pool.x, -np.inf))  # (N, Ho, Wo, C, PH, PW)
     ph, pw = pool.size
     winner = windows.reshape(*windows.shape[:4], ph * pw).argmax(axis=-1)  # (N, Ho, Wo, C)
@@ -179,10 +225,24 @@ def avg_pool2d_backward(dout, x, pool_size=2, stride=None, padding="valid"):
     """
     pool = pooling._prepare(x, pool_size, stride, padding)
     dout = _check_pool_dout(dout, pool)
+    _check_scatter_cost(pool, dout, copies=False)
     ones = np.ones((1, *pool.x.shape[1:3], 1), dtype=pool.x.dtype)  # (1, H, W, 1)
     counts = pooling._window_sums(pool, ones)  # (1, Ho, Wo, 1): real cells per window
     ph, pw = pool.size
     return _scatter_windows([dout / counts] * (ph * pw), pool)
+
+
+def _check_scatter_cost(pool, dout, *, copies):
+    """Refuse a pooling gradient whose loop over the window's cells would run for minutes.
+
+    ``copies``: one array of ``dout``'s size is made per window cell (max pooling).
+    """
+    cells = math.prod(pool.size)
+    check_work(cells, "`pool_size`", what="the loop over the window's cells", limit=MAX_STEPS,
+               unit="steps", advice="Use a smaller `pool_size`.")
+    check_work(cells * dout.size, "`pool_size` and `dout`",
+               what="sending every window's gradient back", limit=MAX_WORK // (4 if copies else 1),
+               advice="Use a smaller `pool_size` or fewer images.")
 
 
 def _scatter_windows(shares, pool):
@@ -191,11 +251,13 @@ def _scatter_windows(shares, pool):
     (top, bottom), (left, right) = pool.pads
     n, h, w, c = pool.x.shape
     dxp = np.zeros((n, h + top + bottom, w + left + right, c), dtype=pool.x.dtype)
-    for a in range(ph):
-        for b in range(pw):
-            # cell (a, b) of window (i, j) is padded-input cell (i * sh + a, j * sw + b)
-            dxp[:, a:a + (ho - 1) * sh + 1:sh, b:b + (wo - 1) * sw + 1:sw] += shares[a * pw + b]
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+        for a in range(ph):
+            for b in range(pw):
+                # cell (a, b) of window (i, j) is padded-input cell (i * sh + a, j * sw + b)
+                dxp[:, a:a + (ho - 1) * sh + 1:sh, b:b + (wo - 1) * sw + 1:sw] += shares[a * pw + b]
     dx = dxp[:, top:top + h, left:left + w]  # (N, H, W, C)
+    check_finite_result(dx, "`dout`", what="the sum of the gradients of overlapping windows")
     return dx[0, :, :, 0] if pool.single else dx
 
 
@@ -256,7 +318,11 @@ def dense_backward(dout, x, weights):
         raise ValueError(
             f"`dout` must have shape {(len(x), weights.shape[1])} (N, units), got {dout.shape}"
         )
-    return dout @ weights.T, x.T @ dout, dout.sum(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+        grads = dout @ weights.T, x.T @ dout, dout.sum(axis=0)
+    for grad, names in zip(grads, ("`dout` and `weights`", "`x` and `dout`", "`dout`")):
+        check_finite_result(grad, names, what="the gradient")
+    return grads
 
 
 def softmax_cross_entropy(logits, labels):
@@ -280,19 +346,29 @@ def softmax_cross_entropy(logits, labels):
     logits = as_array(logits, "logits", ndims=2)
     labels = _check_labels(labels, logits.shape)
     n = len(logits)
-    shifted = logits - logits.max(axis=1, keepdims=True)  # (N, K), largest score is 0
+    with np.errstate(over="ignore"):  # scores more than ~1.8e308 below the top become -inf
+        shifted = logits - logits.max(axis=1, keepdims=True)  # (N, K), largest score is 0
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))  # (N, K)
-    loss = -log_probs[np.arange(n), labels].mean()
+    with np.errstate(invalid="ignore"):
+        loss = -log_probs[np.arange(n), labels].mean()
+    check_finite_result(loss, "`logits`", what="the loss")  # a true class ~1e308 below the best
     dlogits = np.exp(log_probs)  # (N, K) softmax probabilities
     dlogits[np.arange(n), labels] -= 1
     return float(loss), dlogits / n
 
 
 def _check_labels(labels, logits_shape):
-    arr = np.asarray(labels)
+    try:
+        arr = np.asarray(labels)
+    except (ValueError, TypeError):  # ragged nested lists
+        raise ValueError(f"`labels` must be a flat list or array of class numbers, "
+                         f"got {describe(labels)}") from None
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"`labels` must hold integer class numbers, got {describe(labels)}")
     n, k = logits_shape
+    if k == 0:
+        raise ValueError("`logits` must hold at least one class (one column), got shape "
+                         f"{logits_shape}")
     if arr.shape != (n,):
         raise ValueError(f"`labels` must have shape ({n},), one per row of `logits`, got {arr.shape}")
     if n == 0:
@@ -314,6 +390,10 @@ def _same_shape(value, name, ref, ref_name):
 # --------------------------------------------------------------------------
 # Gradient checking
 # --------------------------------------------------------------------------
+
+#: The most calls of ``f`` one :func:`numerical_gradient` makes (two per cell of ``x``).
+MAX_GRADIENT_CALLS = 2 * 10**4
+
 
 def numerical_gradient(f, x, h=1e-5, *, dout=None):
     """Gradient by central differences, one cell of ``x`` at a time.
@@ -352,23 +432,40 @@ def numerical_gradient(f, x, h=1e-5, *, dout=None):
             "`x` must be a float64 numpy array (it is changed in place, so f sees the change); "
             f"got {describe(x)}"
         )
+    if not x.flags.writeable:
+        raise TypeError("`x` must be a writable array (it is changed in place while `f` is "
+                        "evaluated); pass a copy: x.copy()")
+    check_work(2 * x.size, "x", what="central differences (two calls of `f` per cell of `x`)",
+               limit=MAX_GRADIENT_CALLS, unit="calls of `f`",
+               advice="Check the gradient on a small example (a few cells of a small layer), "
+                      "or on a slice of `x`.")
     if not np.all(np.isfinite(x)):
         raise ValueError("`x` must hold finite numbers")
     if isinstance(h, bool) or not isinstance(h, numbers.Real) or not 0 < h < 1:
         raise ValueError(f"`h` must be a small positive number such as 1e-5, got {describe(h)}")
+    with np.errstate(over="ignore"):
+        unchanged = (x + h == x) | (x - h == x)  # h lost in rounding: the difference would be 0
+    if np.any(unchanged):
+        where = tuple(int(i) for i in np.argwhere(unchanged)[0])
+        raise ValueError(
+            f"`h` = {h:g} is too small to change `x`{list(where)} = {x[where]:g} in float64 "
+            "(x + h == x), so the difference would be 0; use a larger `h` or rescale `x`")
     if dout is not None:
         dout = as_array(dout, "dout")
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         old = x[i]
-        x[i] = old + h
-        up = _evaluate(f, x, dout)
-        x[i] = old - h
-        down = _evaluate(f, x, dout)
-        x[i] = old  # restore
-        change = up - down if dout is None else np.sum((up - down) * dout)  # differences first
-        grad[i] = change / (2 * h)
-    return grad
+        try:
+            x[i] = old + h
+            up = _evaluate(f, x, dout)
+            x[i] = old - h
+            down = _evaluate(f, x, dout)
+        finally:
+            x[i] = old  # restore, even when f fails
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+            change = up - down if dout is None else np.sum((up - down) * dout)  # differences first
+            grad[i] = change / (2 * h)
+    return check_finite_result(grad, "`f` and `h`", what="the difference quotient")
 
 
 def _evaluate(f, x, dout):
@@ -376,12 +473,22 @@ def _evaluate(f, x, dout):
     value = f(x)
     if dout is None:
         arr = np.asarray(value)
-        if arr.size != 1 or not np.issubdtype(arr.dtype, np.number):
+        if arr.size != 1 or not np.issubdtype(arr.dtype, np.number) \
+                or np.issubdtype(arr.dtype, np.complexfloating):
             raise ValueError(f"`f` must return a single number, got {describe(value)}")
-        return float(arr.reshape(()))
-    arr = np.asarray(value, dtype=float)
+        result = float(arr.reshape(()))
+        if not math.isfinite(result):
+            raise ValueError(f"`f` must return a finite number, got {result} near `x`")
+        return result
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (ValueError, TypeError):
+        raise ValueError(f"`f` must return an array of numbers of the shape of `dout` "
+                         f"{dout.shape}, got {describe(value)}") from None
     if arr.shape != dout.shape:
         raise ValueError(f"`f` must return an array of the shape of `dout` {dout.shape}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("`f` must return finite numbers, got infinite or NaN values near `x`")
     return arr
 
 
@@ -403,4 +510,9 @@ def rel_error(a, b):
     b = _same_shape(b, "b", a, "a")
     if a.size == 0:
         return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+    with np.errstate(over="ignore", invalid="ignore"):
+        error = float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+        if not math.isfinite(error):  # |a - b| overflowed: halving everything is exact
+            a, b = a / 2, b / 2
+            error = float(np.max(np.abs(a - b) / np.maximum(5e-9, np.abs(a) + np.abs(b))))
+    return error

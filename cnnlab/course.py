@@ -6,7 +6,10 @@ the titles are those of the syllabus and of the notebooks' first headings.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
+
+from ._validate import describe
 
 __all__ = ["LESSONS", "PARTS", "Lesson", "lesson"]
 
@@ -41,8 +44,15 @@ LESSONS = (
 
 
 def lesson(number) -> Lesson:
-    """The lesson numbered ``number`` (an int or a string such as ``"03"``)."""
-    key = f"{number:02d}" if isinstance(number, int) and not isinstance(number, bool) else number
+    """The lesson numbered ``number`` (an int or a string such as ``"03"`` or ``"3"``)."""
+    if isinstance(number, numbers.Integral) and not isinstance(number, bool):
+        key = f"{int(number):02d}"
+    elif isinstance(number, str):
+        key = number.strip()
+        key = f"{int(key):02d}" if key.isdigit() and len(key) < 3 else key
+    else:
+        raise TypeError(f"`number` must be a lesson number, an int such as 3 or a string such as "
+                        f"'03', got {describe(number)}")
     for item in LESSONS:
         if item.number == key:
             return item

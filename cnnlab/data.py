@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import as_array, check_choice, check_int, describe
+from ._validate import as_array, check_allocation, check_choice, check_int, check_work, describe
 
 __all__ = [
     "CLASS_NAMES",
@@ -128,8 +128,9 @@ def _data_folder(data_dir=None) -> Path:
         folder = Path(data_dir)
         if not folder.is_dir():
             raise DataFileError(
-                f"`data_dir` {str(folder)!r} is not an existing folder; pass the folder "
-                "that holds mnist/ and fashion-mnist/", folder)
+                f"`data_dir` {str(folder)!r} is not an existing folder ({_what_is_there(folder)}); "
+                f"pass the folder that holds mnist/ and fashion-mnist/ (the course's is "
+                f"{str(_COURSE_DATA)!r})", folder)
         return folder
     env = os.environ.get(DATA_ENV, "").strip()
     if env:
@@ -137,15 +138,55 @@ def _data_folder(data_dir=None) -> Path:
         if not folder.is_dir():
             raise DataFileError(
                 f"the environment variable {DATA_ENV} is set to {env!r}, which is not an "
-                f"existing folder; point {DATA_ENV} at the folder that holds mnist/ and "
-                f"fashion-mnist/, or unset it to use the course's data/ folder", folder)
+                f"existing folder ({_what_is_there(folder)}); point {DATA_ENV} at the folder "
+                f"that holds mnist/ and fashion-mnist/, or unset it to use the course's data/ "
+                f"folder, or pass `data_dir`", folder)
         return folder
-    folder = Path(__file__).resolve().parent.parent / "data"
+    folder = _COURSE_DATA
     if not folder.is_dir():
         raise DataFileError(
             f"the course's data folder {str(folder)!r} is missing; restore it with "
             "`git checkout -- data` from the course folder", folder)
     return folder
+
+
+#: The course's own data folder, next to the ``cnnlab`` package.
+_COURSE_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def _what_is_there(path: Path) -> str:
+    """``'nothing is there'`` or ``'it is a file'``, for a path that is not a folder."""
+    return "it is a file" if path.exists() else "nothing is there"
+
+
+def _check_dataset_folder(folder: Path, dataset: str, data_dir) -> None:
+    """Explain a chosen data folder (``data_dir`` or ``$CNNLAB_DATA``) without ``<dataset>/``.
+
+    Restoring a file with ``git checkout`` is the wrong fix when the folder is
+    one level too deep (``.../data/mnist``) or not a data folder at all.
+    """
+    if data_dir is None and not os.environ.get(DATA_ENV, "").strip():
+        return  # the course's own folder: a missing file is restored by git checkout
+    if (folder / dataset).is_dir():
+        return
+    if data_dir is not None:
+        given = f"`data_dir` {str(folder)!r}"
+        fix = "pass"
+    else:
+        given = f"the environment variable {DATA_ENV} is set to {str(folder)!r}, which"
+        fix = f"set {DATA_ENV} to"
+    stems = {stem for _, stem in _FILES}
+    holds_idx = any(p.name.split(".")[0] in stems for p in folder.iterdir()) \
+        if folder.is_dir() else False
+    if holds_idx or folder.name in _SOURCES:
+        raise DataFileError(
+            f"{given} is the folder of one dataset ({folder.name}/, holding the IDX files "
+            f"itself), one level too deep; {fix} its parent {str(folder.parent)!r}, the folder "
+            "that holds mnist/ and fashion-mnist/", folder)
+    raise DataFileError(
+        f"{given} has no {dataset}/ folder; {fix} the folder that holds mnist/ and "
+        f"fashion-mnist/ (the course's is {str(_COURSE_DATA)!r}), or copy {dataset}/ into it",
+        folder)
 
 
 def _restore_hint(dataset: str, filename: str) -> str:
@@ -271,6 +312,7 @@ def _load(dataset: str, limit, data_dir_):
     (size_test,), _ = _FILES[(dataset, "t10k-labels-idx1-ubyte")]
     n_train, n_test = _check_limit(limit, size_train, size_test)
     folder = _data_folder(data_dir_)
+    _check_dataset_folder(folder, dataset, data_dir_)
     x_train, y_train = _load_split(folder, dataset, "train")  # (60000, 28, 28), (60000,)
     x_test, y_test = _load_split(folder, dataset, "t10k")  # (10000, 28, 28), (10000,)
     return ((x_train[:n_train].copy(), y_train[:n_train].copy()),
@@ -346,7 +388,9 @@ def digit(index: int = 0, split: str = "test") -> np.ndarray:
     """
     split = check_choice(split, "split", ("test", "train"))
     index = check_int(index, "index", minimum=0)
-    images, _ = _load_split(_data_folder(), "mnist", "t10k" if split == "test" else "train")
+    folder = _data_folder()
+    _check_dataset_folder(folder, "mnist", None)
+    images, _ = _load_split(folder, "mnist", "t10k" if split == "test" else "train")
     if index >= len(images):
         raise ValueError(
             f"`index` must be below {len(images)} (the size of the {split} split), got {index}")
@@ -378,6 +422,7 @@ def bump_signal(length: int = 8, start: int = 3, width: int = 2) -> np.ndarray:
     length = check_int(length, "length", minimum=1)
     start = check_int(start, "start", minimum=0)
     width = check_int(width, "width", minimum=1)
+    check_allocation(length, "length", what="the signal")
     if start + width > length:
         raise ValueError(
             f"the bump must fit in the signal: `start` + `width` = {start} + {width} "
@@ -426,7 +471,9 @@ def line_image(orientation: str = "vertical", size: int = 8, position: int = 3,
         raise ValueError(
             f"the line lies outside the image: `position` + `thickness` = {position} + "
             f"{thickness} = {position + thickness} exceeds `size` = {size}")
-    rows, cols = np.indices((size, size))  # (size, size) each
+    check_allocation((size, size), "size", what="the image")
+    check_work(size * size, "size", what="drawing the image")
+    rows, cols = np.arange(size)[:, None], np.arange(size)[None, :]  # (size, 1), (1, size)
     middle = size // 2
     across = {  # which coordinate the line's band is measured along
         "vertical": cols,
@@ -434,8 +481,8 @@ def line_image(orientation: str = "vertical", size: int = 8, position: int = 3,
         "diagonal": cols - (rows - middle),
         "anti_diagonal": cols + (rows - middle),
     }[orientation]
-    on_line = (across >= position) & (across < position + thickness)  # (size, size)
-    return np.where(on_line, value, 0.0)
+    on_line = (across >= position) & (across < position + thickness)  # (size, size) or a row/column
+    return np.where(np.broadcast_to(on_line, (size, size)), value, 0.0)
 
 
 @functools.lru_cache(maxsize=1)
@@ -470,9 +517,11 @@ def sample_photo(size: int | None = None) -> np.ndarray:
     """
     from PIL import Image
 
-    photo = _grey_photo_square()
     if size is not None:
         size = check_int(size, "size", minimum=1)
+        _check_photo_size(size, 1)
+    photo = _grey_photo_square()
+    if size is not None:
         photo = photo.resize((size, size), Image.Resampling.LANCZOS)
     return np.asarray(photo, dtype=np.float64) / 255.0  # (size, size)
 
@@ -508,8 +557,17 @@ def sample_photo_rgb(size: int | None = None) -> np.ndarray:
     """
     from PIL import Image
 
-    photo = _colour_photo_square()
     if size is not None:
         size = check_int(size, "size", minimum=1)
+        _check_photo_size(size, 3)
+    photo = _colour_photo_square()
+    if size is not None:
         photo = photo.resize((size, size), Image.Resampling.LANCZOS)
     return np.asarray(photo, dtype=np.float64) / 255.0  # (size, size, 3)
+
+
+def _check_photo_size(size: int, channels: int) -> None:
+    """Refuse, before resizing, a photo too large for memory or too slow to make."""
+    shape = (size, size) if channels == 1 else (size, size, channels)
+    check_allocation(shape, "size", what="the photo")
+    check_work(size * size * channels, "size", what="resizing the photo")

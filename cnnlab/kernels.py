@@ -25,6 +25,8 @@ all are re-exported here.
 
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 from typing import NamedTuple
 
@@ -32,7 +34,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import shapes
-from ._validate import as_array, check_bias, check_choice, check_int, check_pair, describe
+from ._validate import (
+    MAX_STEPS, as_array, check_allocation, check_bias, check_choice, check_finite_result,
+    check_int, check_pair, check_work, describe,
+)
 from .activations import leaky_relu, relu, sigmoid, softmax, tanh
 from .pooling import avg_pool2d, global_avg_pool2d, max_pool2d, sum_pool2d
 from .transposed import conv_matrix, conv_transpose2d, insert_zeros
@@ -93,7 +98,7 @@ def conv2d_naive(x, kernel, bias=None, *, stride=1, padding="valid", dilation=1)
     Same parameters and result as :func:`conv2d`; slower, but every step of
     the sliding window is one line of Python.
     """
-    conv = _prepare2d(x, kernel, bias, stride, padding, dilation)
+    conv = _prepare2d(x, kernel, bias, stride, padding, dilation, loops=True)
     return _finish2d(_correlate_loops(conv), conv)
 
 
@@ -143,6 +148,11 @@ def pad2d(x, padding, kernel_size=None, stride=1, dilation=1):
         for n, k, s, p, d in zip(space, kernel_size, stride, _split_padding(padding), dilation)
     )
     widths = amounts if x.ndim == 2 else ((0, 0), *amounts, (0, 0))
+    padded = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))
+    blame = "`padding`" if not isinstance(padding, str) else \
+        "`kernel_size`" + (" and `dilation`" if dilation != (1, 1) else "")
+    check_allocation(padded, blame, itemsize=x.itemsize, what="the padded input")
+    check_work(math.prod(padded), blame, what="padding the input")
     return np.pad(x, widths), amounts
 
 
@@ -173,7 +183,7 @@ def conv1d(x, kernel, bias=None, *, stride=1, padding="valid", dilation=1):
     >>> conv1d([0, 0, 0, 1, 1, 0, 0, 0], [0, 1, 0])
     array([0., 0., 1., 1., 0., 0.])
     """
-    sig = _prepare1d(x, kernel, bias, stride, padding, dilation)
+    sig = _prepare1d(x, kernel, bias, stride, padding, dilation, loops=False)
     conv = _Conv2d(
         x=sig.x[:, None],  # (N, 1, L, C_in)
         kernel=sig.kernel[None],  # (1, K, C_in, C_out)
@@ -181,6 +191,7 @@ def conv1d(x, kernel, bias=None, *, stride=1, padding="valid", dilation=1):
         pads=((0, 0), sig.pads), out_size=(1, sig.out_len), single=False,
     )
     out = _correlate_im2col(conv)[:, 0]  # (N, L_out, C_out)
+    _check_overflow(out, sig.bias)
     return out[0, :, 0] if sig.single else out
 
 
@@ -202,6 +213,24 @@ def conv1d_naive(x, kernel, bias=None, *, stride=1, padding="valid", dilation=1)
             # multiply cell by cell with filter f, add everything up, add the bias
             out[:, i, f] = np.sum(window * sig.kernel[:, :, f], axis=(1, 2)) + sig.bias[f]
     return out[0, :, 0] if sig.single else out
+
+
+def _checked_result(fn):
+    """``fn`` with its result checked for overflow, outside the function itself.
+
+    Lesson 01 prints the source of :func:`conv1d_naive`, so the check cannot
+    go inside it; ``inspect.getsource`` still shows the plain function.
+    """
+    @functools.wraps(fn)
+    def checked(x, kernel, bias=None, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below instead
+            out = fn(x, kernel, bias, **kwargs)
+        _check_overflow(out, bias)
+        return out
+    return checked
+
+
+conv1d_naive = _checked_result(conv1d_naive)
 
 
 # --------------------------------------------------------------------------
@@ -228,15 +257,16 @@ def _correlate_loops(conv):
     span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1  # rows/cols under the kernel
     xp = _pad(conv)  # (N, H_padded, W_padded, C_in)
     out = np.zeros((len(xp), *conv.out_size, c_out), dtype=conv.x.dtype)  # (N, H_out, W_out, C_out)
-    for i in range(conv.out_size[0]):
-        for j in range(conv.out_size[1]):
-            # the window's top-left corner moves by `stride` cells
-            top, left = i * sh, j * sw
-            # take every `dilation`-th row and column of the span under the kernel
-            window = xp[:, top:top + span_h:dh, left:left + span_w:dw, :]  # (N, KH, KW, C_in)
-            for f in range(c_out):
-                # element-wise product with filter f, summed, plus its bias
-                out[:, i, j, f] = np.sum(window * conv.kernel[..., f], axis=(1, 2, 3)) + conv.bias[f]
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused afterwards
+        for i in range(conv.out_size[0]):
+            for j in range(conv.out_size[1]):
+                # the window's top-left corner moves by `stride` cells
+                top, left = i * sh, j * sw
+                # take every `dilation`-th row and column of the span under the kernel
+                window = xp[:, top:top + span_h:dh, left:left + span_w:dw, :]  # (N, KH, KW, C_in)
+                for f in range(c_out):
+                    # element-wise product with filter f, summed, plus its bias
+                    out[:, i, j, f] = np.sum(window * conv.kernel[..., f], axis=(1, 2, 3)) + conv.bias[f]
     return out
 
 
@@ -254,16 +284,17 @@ def _correlate_im2col(conv):
     windows = windows[:, :(h_out - 1) * sh + 1:sh, :(w_out - 1) * sw + 1:sw,
                       :, ::dh, ::dw]  # (N, H_out, W_out, C_in, KH, KW)
     filters = conv.kernel.reshape(kh * kw * c_in, c_out)  # one column per filter
-    if c_in == 1 and w_out > kw:
-        # one channel: copy the windows column by column (runs of W_out cells
-        # instead of KW), then multiply from the left; same numbers, faster copy
-        cols = windows.transpose(4, 5, 3, 0, 1, 2).reshape(kh * kw, n * h_out * w_out)
-        out = np.ascontiguousarray((filters.T @ cols).T)  # (N * H_out * W_out, C_out)
-    else:
-        windows = windows.transpose(0, 1, 2, 4, 5, 3)  # (N, H_out, W_out, KH, KW, C_in)
-        cols = windows.reshape(n * h_out * w_out, kh * kw * c_in)  # im2col: the one copy
-        out = cols @ filters  # (N * H_out * W_out, C_out)
-    out += conv.bias
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused afterwards
+        if c_in == 1 and w_out > kw:
+            # one channel: copy the windows column by column (runs of W_out cells
+            # instead of KW), then multiply from the left; same numbers, faster copy
+            cols = windows.transpose(4, 5, 3, 0, 1, 2).reshape(kh * kw, n * h_out * w_out)
+            out = np.ascontiguousarray((filters.T @ cols).T)  # (N * H_out * W_out, C_out)
+        else:
+            windows = windows.transpose(0, 1, 2, 4, 5, 3)  # (N, H_out, W_out, KH, KW, C_in)
+            cols = windows.reshape(n * h_out * w_out, kh * kw * c_in)  # im2col: the one copy
+            out = cols @ filters  # (N * H_out * W_out, C_out)
+        out += conv.bias
     return out.reshape(n, h_out, w_out, c_out)  # (N, H_out, W_out, C_out)
 
 
@@ -275,16 +306,27 @@ def _pad(conv):
 
 
 def _finish2d(out, conv):
-    """Undo the batch form for a single image."""
+    """Undo the batch form for a single image (after checking for overflow)."""
+    _check_overflow(out, conv.bias)
     return out[0, :, :, 0] if conv.single else out
+
+
+def _check_overflow(out, bias):
+    """Refuse a result that came out infinite although the inputs were finite."""
+    names = "`x`, `kernel` and `bias`" if bias is not None and np.any(bias) else "`x` and `kernel`"
+    check_finite_result(out, names, what="the convolution")
 
 
 # --------------------------------------------------------------------------
 # Argument checks
 # --------------------------------------------------------------------------
 
-def _prepare2d(x, kernel, bias, stride, padding, dilation) -> _Conv2d:
-    """Check the arguments of a 2D convolution and bring them to batch form."""
+def _prepare2d(x, kernel, bias, stride, padding, dilation, *, loops=False) -> _Conv2d:
+    """Check the arguments of a 2D convolution and bring them to batch form.
+
+    ``loops`` is True for the loop version, whose time is bounded by
+    :data:`~cnnlab._validate.MAX_STEPS` instead of the im2col matrix's size.
+    """
     x = as_array(x, "x", ndims=(2, 4))
     kernel = as_array(kernel, "kernel", ndims=(2, 4))
     single = x.ndim == 2
@@ -308,12 +350,20 @@ def _prepare2d(x, kernel, bias, stride, padding, dilation) -> _Conv2d:
             x.shape[1:3], kernel.shape[:2], stride, _split_padding(padding), dilation,
             ("rows", "columns"))
     ]
+    pads, out_size = tuple(plan[:2] for plan in plans), tuple(plan[2] for plan in plans)
+    n, h, w, c_in = x.shape
+    (top, bottom), (left, right) = pads
+    _check_cost(
+        x, kernel, pads, dilation, loops=loops, fn="conv2d_naive" if loops else "conv2d",
+        padded=(n, h + top + bottom, w + left + right, c_in),
+        out=(n, *out_size, kernel.shape[3]) if not single else out_size,
+        windows=n * math.prod(out_size) * kernel.shape[0] * kernel.shape[1] * c_in,
+        steps=math.prod(out_size) * kernel.shape[3])
+    _check_kernel_fits(kernel, x.dtype)
     return _Conv2d(
         x=x, kernel=kernel.astype(x.dtype, copy=False),
         bias=check_bias(bias, kernel.shape[3], single, x.dtype),
-        stride=stride, dilation=dilation,
-        pads=tuple(plan[:2] for plan in plans), out_size=tuple(plan[2] for plan in plans),
-        single=single,
+        stride=stride, dilation=dilation, pads=pads, out_size=out_size, single=single,
     )
 
 
@@ -328,8 +378,12 @@ class _Conv1d(NamedTuple):
     single: bool  # True when the caller passed (L,) and (K,)
 
 
-def _prepare1d(x, kernel, bias, stride, padding, dilation) -> _Conv1d:
-    """Check the arguments of a 1D convolution and bring them to batch form."""
+def _prepare1d(x, kernel, bias, stride, padding, dilation, *, loops=True) -> _Conv1d:
+    """Check the arguments of a 1D convolution and bring them to batch form.
+
+    ``loops`` is True for the loop version (the default, so that the source of
+    :func:`conv1d_naive`, printed in lesson 01, stays as it is).
+    """
     x = as_array(x, "x", ndims=(1, 3))
     kernel = as_array(kernel, "kernel", ndims=(1, 3))
     single = x.ndim == 1
@@ -349,11 +403,65 @@ def _prepare1d(x, kernel, bias, stride, padding, dilation) -> _Conv1d:
     dilation = check_int(dilation, "dilation", minimum=1)
     before, after, out_len = shapes._axis_plan(
         x.shape[1], kernel.shape[0], stride, padding, dilation, name="kernel")
+    n, length, c_in = x.shape
+    _check_cost(
+        x, kernel, ((0, 0), (before, after)), (1, dilation), loops=loops,
+        fn="conv1d_naive" if loops else "conv1d",
+        padded=(n, length + before + after, c_in),
+        out=(n, out_len, kernel.shape[2]) if not single else (out_len,),
+        windows=n * out_len * kernel.shape[0] * c_in, steps=out_len * kernel.shape[2])
+    _check_kernel_fits(kernel, x.dtype)
     return _Conv1d(
         x=x, kernel=kernel.astype(x.dtype, copy=False),
         bias=check_bias(bias, kernel.shape[2], single, x.dtype),
         stride=stride, dilation=dilation, pads=(before, after), out_len=out_len, single=single,
     )
+
+
+def _check_cost(x, kernel, pads, dilation, *, loops, fn, padded, out, windows, steps):
+    """Refuse, before anything is allocated, a convolution too large or too slow.
+
+    ``padded`` and ``out`` are the shapes of the padded input and of the
+    result, ``windows`` the number of input values under the kernel summed
+    over every output position (the size of the im2col matrix), ``steps`` the
+    steps of the loop version (output cells times filters). The message names
+    the arguments that made them large.
+    """
+    c_out = kernel.shape[-1]
+    blame = " and ".join(
+        (["`padding`"] if any(p for pair in pads for p in pair) else [])
+        + (["`dilation`"] if any(d != 1 for d in dilation) else [])) or "`x` and `kernel`"
+    itemsize = x.dtype.itemsize
+    if math.prod(padded) != x.size:
+        check_allocation(padded, blame, itemsize=itemsize, what="the padded input")
+        check_work(math.prod(padded), blame, what="padding the input")
+    check_allocation(out, blame, itemsize=itemsize, what="the output")
+    smaller = (f"Use a smaller {blame}." if blame != "`x` and `kernel`" else
+               "Use fewer or smaller images in `x` (e.g. `x[:1000]`), or fewer filters.")
+    if loops:
+        fast = fn.replace("_naive", "")
+        check_work(steps, blame, what=f"{fn}'s loop", limit=MAX_STEPS,
+                   unit="steps (one per output cell and filter)",
+                   advice=f"{fn} is the readable version, for small examples: {fast} gives "
+                          f"the same result, vectorised. {smaller}")
+        check_work(windows * c_out, blame, what=f"{fn}'s loop", unit="products",
+                   advice=smaller)
+    else:
+        check_allocation((windows,), blame, itemsize=itemsize,
+                         what="the im2col matrix (every window as one row)")
+        check_work(windows, blame, what="the im2col matrix (every window as one row)",
+                   advice=smaller)
+
+
+def _check_kernel_fits(kernel, dtype):
+    """Refuse kernel weights that a float32 ``x`` cannot hold (they would become inf)."""
+    if dtype != kernel.dtype and kernel.size:
+        largest = float(np.max(np.abs(kernel)))
+        if largest > float(np.finfo(dtype).max):
+            raise ValueError(
+                f"`kernel` holds weights up to {largest:.3g}, too large for the {dtype} of `x` "
+                f"(at most {float(np.finfo(dtype).max):.3g}); pass `x` as float64 "
+                "(x.astype(np.float64)) or scale the kernel down")
 
 
 def _split_padding(padding):

@@ -22,7 +22,9 @@ import numbers
 
 import numpy as np
 
-from ._validate import as_array, check_int, describe
+from ._validate import (
+    MAX_STEPS, MAX_WORK, as_array, check_allocation, check_int, check_work, describe,
+)
 
 __all__ = ["SGD", "Momentum", "RMSProp", "Adam", "minibatches"]
 
@@ -44,18 +46,36 @@ class _Optimizer:
             Float arrays; they are changed in place.
         grads : same structure and shapes as ``params``
         """
-        params, grads = _pair_up(params, grads)
-        if self.state is None:
-            self.state = [self._new_state(p) for p in params]
-        elif len(self.state) != len(params) or any(
-                s["shape"] != p.shape for s, p in zip(self.state, params)):
+        params, grads, names = _pair_up(params, grads)
+        state = self.state
+        if state is None:
+            state = [self._new_state(p) for p in params]
+        elif len(state) != len(params) or any(
+                s["shape"] != p.shape for s, p in zip(state, params)):
             raise ValueError(
                 "`params` must be the same arrays on every step: this optimiser started with "
-                f"shapes {[s['shape'] for s in self.state]}, got {[p.shape for p in params]}"
+                f"shapes {[s['shape'] for s in state]}, got {[p.shape for p in params]}"
             )
-        self.iterations += 1
-        for p, g, s in zip(params, grads, self.state):
-            p -= self._update(g, s).astype(p.dtype, copy=False)
+        # every new value is computed (and checked) before any parameter or memory changes
+        self.iterations += 1  # Adam's bias correction reads the step number
+        try:
+            new_state = [dict(s) for s in state]  # _update replaces its arrays, never edits them
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+                updates = [self._update(g, s).astype(p.dtype, copy=False)
+                           for p, g, s in zip(params, grads, new_state)]
+                new_values = [p - u for p, u in zip(params, updates)]
+            for name, value in zip(names, new_values):
+                if not np.all(np.isfinite(value)):
+                    raise ValueError(
+                        f"`params[{name!r}]` would overflow to infinity or NaN in this step "
+                        f"(its dtype is {value.dtype}); `grads[{name!r}]` or the learning rate "
+                        f"(lr={self.lr:g}) is too large. Nothing was changed.")
+        except BaseException:
+            self.iterations -= 1
+            raise
+        for p, value in zip(params, new_values):
+            p[...] = value
+        self.state = new_state
 
     def _new_state(self, p):
         return {"shape": p.shape}
@@ -231,6 +251,12 @@ def minibatches(n, batch_size, rng=None):
             f"`rng` must be a numpy.random.Generator (np.random.default_rng(seed)) or None, "
             f"got {describe(rng)}"
         )
+    check_allocation(n, "n", what="the example indices")
+    # shuffling jumps around memory: an eighth of the work allowed to a plain pass
+    check_work(n, "n", what="the example indices" + (" (shuffled)" if rng is not None else ""),
+               limit=MAX_WORK if rng is None else MAX_WORK // 8)
+    check_work(-(-n // batch_size), "`n` and `batch_size`", what="the list of batches",
+               limit=10 * MAX_STEPS, unit="batches", advice="Use a larger `batch_size`.")
     order = np.arange(n) if rng is None else rng.permutation(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
@@ -258,19 +284,31 @@ def _pair_up(params, grads):
         names = list(range(len(params)))
     else:
         raise TypeError(f"`params` must be a list or a dict of numpy arrays, got {describe(params)}")
+    seen = {}
+    for name, p in zip(names, params):
+        if id(p) in seen and isinstance(p, np.ndarray):
+            raise ValueError(f"`params` holds the same array twice ({seen[id(p)]!r} and {name!r}); "
+                             "pass each parameter once, with the sum of its gradients")
+        seen[id(p)] = name
     checked = []
     for name, p, g in zip(names, params, grads):
         if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
             raise TypeError(
                 f"`params[{name!r}]` must be a float numpy array (updated in place), got {describe(p)}"
             )
+        if not p.flags.writeable:
+            raise TypeError(f"`params[{name!r}]` must be a writable array (it is updated in "
+                            "place); pass a copy: p.copy()")
+        if not np.all(np.isfinite(p)):
+            raise ValueError(f"`params[{name!r}]` must hold finite numbers, got infinite or NaN "
+                             "values (an earlier step may have diverged)")
         g = as_array(g, f"grads[{name!r}]")
         if g.shape != p.shape:
             raise ValueError(
                 f"`grads[{name!r}]` must have the shape of its parameter {p.shape}, got {g.shape}"
             )
         checked.append(g)
-    return list(params), checked
+    return list(params), checked, names
 
 
 def _check_rate(value, name):

@@ -14,11 +14,15 @@ and are not counted in an average. Output sizes come from
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import shapes
-from ._validate import as_array, check_pair
+from ._validate import (
+    as_array, check_allocation, check_finite_result, check_pair, check_work,
+)
 
 __all__ = ["max_pool2d", "avg_pool2d", "sum_pool2d", "global_avg_pool2d"]
 
@@ -60,7 +64,7 @@ def sum_pool2d(x, pool_size=2, stride=None, padding="valid"):
     Same parameters and shapes as :func:`max_pool2d`.
     """
     pool = _prepare(x, pool_size, stride, padding)
-    return _finish(_window_sums(pool, pool.x), pool)
+    return _finish(_checked(_window_sums(pool, pool.x)), pool)
 
 
 def avg_pool2d(x, pool_size=2, stride=None, padding="valid"):
@@ -72,7 +76,11 @@ def avg_pool2d(x, pool_size=2, stride=None, padding="valid"):
     sums = _window_sums(pool, pool.x)  # (N, H_out, W_out, C)
     ones = np.ones((1, *pool.x.shape[1:3], 1), dtype=pool.x.dtype)  # (1, H, W, 1)
     counts = _window_sums(pool, ones)  # (1, H_out, W_out, 1): real cells per window
-    return _finish(sums / counts, pool)
+    means = sums / counts
+    if not np.all(np.isfinite(means)):  # the sums overflowed, though no mean can: scale down
+        scale = _power_of_two_near(pool.x)
+        means = _window_sums(pool, pool.x / scale) / counts * scale
+    return _finish(_checked(means), pool)
 
 
 def global_avg_pool2d(x):
@@ -91,7 +99,12 @@ def global_avg_pool2d(x):
     x = as_array(x, "x", ndims=(2, 4))
     if 0 in (x.shape if x.ndim == 2 else x.shape[1:3]):
         raise ValueError(f"`x` must not be empty, got shape {x.shape}")
-    return x.mean(axis=(-3, -2)) if x.ndim == 4 else x.mean()  # (N, C) or scalar
+    with np.errstate(over="ignore", invalid="ignore"):  # the sum may overflow: see below
+        means = x.mean(axis=(-3, -2)) if x.ndim == 4 else x.mean()  # (N, C) or scalar
+    if not np.all(np.isfinite(means)):  # no mean of finite numbers overflows: scale down
+        scale = _power_of_two_near(x)
+        means = (x / scale).mean(axis=(-3, -2)) * scale if x.ndim == 4 else (x / scale).mean() * scale
+    return check_finite_result(means, "`x`", what="the mean")
 
 
 class _Pool:
@@ -106,6 +119,25 @@ class _Pool:
                  for n, p, s in zip(self.x.shape[1:3], pool_size, stride)]
         self.pads = tuple(plan[:2] for plan in plans)  # ((top, bottom), (left, right))
         self.out_size = tuple(plan[2] for plan in plans)  # (H_out, W_out)
+        self._check_cost()
+
+    def _check_cost(self):
+        """Refuse, before anything is allocated, pooling too large for memory or too slow."""
+        n, h, w, c = self.x.shape
+        (top, bottom), (left, right) = self.pads
+        itemsize = self.x.dtype.itemsize
+        if top or bottom or left or right:
+            padded = (n, h + top + bottom, w + left + right, c)
+            check_allocation(padded, "`pool_size` and `padding`", itemsize=itemsize,
+                             what="the padded input")
+            check_work(math.prod(padded), "`pool_size` and `padding`", what="padding the input",
+                       advice="Use a smaller `pool_size`, or padding='valid'.")
+        out = (n, *self.out_size, c)
+        check_allocation(out, "`x`", itemsize=itemsize, what="the output")
+        check_work(math.prod(out) * math.prod(self.size), "`pool_size` and `stride`",
+                   what="reading every window",
+                   advice="Windows overlap when `stride` is smaller than `pool_size`: use a "
+                          "smaller `pool_size` or a larger `stride`, or pool a smaller `x`.")
 
 
 def _prepare(x, pool_size, stride, padding) -> _Pool:
@@ -124,6 +156,16 @@ def _pad(pool, a, value):
     return np.pad(a, ((0, 0), *pool.pads, (0, 0)), constant_values=value)
 
 
+def _power_of_two_near(x):
+    """A power of two near ``max(|x|)``: dividing by it is exact and keeps sums finite."""
+    return x.dtype.type(np.exp2(np.floor(np.log2(np.max(np.abs(x))))))
+
+
+def _checked(out):
+    """``out``, unless the sums overflowed (finite inputs, infinite totals)."""
+    return check_finite_result(out, "`x`", what="the sum of a window")
+
+
 def _windows(pool, padded):
     """View of the windows the stride visits: (N, H_out, W_out, C, PH, PW)."""
     (sh, sw), (h_out, w_out) = pool.stride, pool.out_size
@@ -132,7 +174,8 @@ def _windows(pool, padded):
 
 
 def _window_sums(pool, a):
-    return _windows(pool, _pad(pool, a, 0)).sum(axis=(4, 5))  # (N, H_out, W_out, C)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused afterwards
+        return _windows(pool, _pad(pool, a, 0)).sum(axis=(4, 5))  # (N, H_out, W_out, C)
 
 
 def _finish(out, pool):

@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import as_array, describe
+from ._validate import as_array, check_finite_result, describe
 
 __all__ = ["inverted_dropout", "batch_norm_forward"]
 
@@ -52,8 +52,13 @@ def inverted_dropout(a, keep_prob, rng):
         raise TypeError(
             f"`rng` must be a numpy.random.Generator (np.random.default_rng(seed)), got {describe(rng)}"
         )
+    if a.dtype.type(keep_prob) == 0:
+        raise ValueError(f"`keep_prob` = {keep_prob:g} is 0 in the {a.dtype} of `a`; use a "
+                         "larger `keep_prob` (or `a` as float64)")
     mask = rng.random(a.shape) < keep_prob  # True for about keep_prob of the units
-    out = a * mask / a.dtype.type(keep_prob)  # scale up the survivors
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+        out = a * mask / a.dtype.type(keep_prob)  # scale up the survivors
+    check_finite_result(out, "`a` and `keep_prob`", what="`a / keep_prob`")
     return out, mask
 
 
@@ -92,7 +97,7 @@ def batch_norm_forward(x, gamma, beta, *, training, running_mean, running_var,
         The updated averages while training; unchanged copies otherwise.
     """
     x = as_array(x, "x", ndims=(2, 4))
-    if not isinstance(training, bool):
+    if not isinstance(training, (bool, np.bool_)):
         raise TypeError(f"`training` must be True or False, got {describe(training)}")
     c = x.shape[-1]
     gamma, beta, running_mean, running_var = (
@@ -101,18 +106,23 @@ def batch_norm_forward(x, gamma, beta, *, training, running_mean, running_var,
     if np.any(running_var < 0):
         raise ValueError("`running_var` must not be negative")
     momentum = _check_momentum(momentum)
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
         raise ValueError(f"`eps` must be a positive number, got {describe(eps)}")
     axes = tuple(range(x.ndim - 1))  # every axis but the channels
     if training:
-        if x.shape[0] == 0:
-            raise ValueError("`x` must hold at least one example to compute batch statistics")
-        mu, var = x.mean(axis=axes), x.var(axis=axes)  # (C,), (C,)
+        if math.prod(x.shape[:-1]) == 0:
+            raise ValueError("`x` must hold at least one example (and one cell per channel) to "
+                             f"compute batch statistics, got shape {x.shape}")
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+            mu, var = x.mean(axis=axes), x.var(axis=axes)  # (C,), (C,)
+        check_finite_result(var, "`x`", what="the variance of a channel")
         running_mean = momentum * running_mean + (1 - momentum) * mu
         running_var = momentum * running_var + (1 - momentum) * var
     else:
         mu, var = running_mean, running_var
-    out = gamma * (x - mu) / np.sqrt(var + eps) + beta  # broadcast over the last axis
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+        out = gamma * (x - mu) / np.sqrt(var + eps) + beta  # broadcast over the last axis
+    check_finite_result(out, "`x`, `gamma` and `beta`", what="the normalised output")
     return out, running_mean, running_var
 
 

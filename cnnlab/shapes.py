@@ -30,6 +30,8 @@ from __future__ import annotations
 import numbers
 from typing import NamedTuple
 
+import numpy as np
+
 from ._validate import check_choice, check_int, check_pair, describe
 
 __all__ = [
@@ -491,17 +493,37 @@ def layer_table(layers, input_shape) -> list[LayerInfo]:
         not fit, e.g. a pooling window larger than its input.
     """
     shape = _check_input_shape(input_shape)
-    if isinstance(layers, (str, tuple)) or not hasattr(layers, "__iter__"):
+    if isinstance(layers, (str, bytes, tuple, dict)) or not hasattr(layers, "__iter__") \
+            or isinstance(layers, np.ndarray):
         raise TypeError(f"`layers` must be a list of layers, got {describe(layers)}")
+    _check_depth(0, layers)
     rows = []
     for index, layer in enumerate(layers):
+        _check_depth(index)
         kind, options = _parse_layer(layer, index)
         try:
             shape, params = _apply_layer(kind, options, shape)
         except (ValueError, TypeError) as exc:
-            raise type(exc)(f"layer {index} ({kind!r}): {exc}") from None
+            raise type(exc)(f"`layers`: layer {index} ({kind!r}): {exc}") from None
         rows.append(LayerInfo(kind, shape, params))
     return rows
+
+
+#: The most layers :func:`layer_table` and :func:`receptive_field` follow (the
+#: deepest networks have about a thousand).
+MAX_LAYERS = 10**4
+
+
+def _check_depth(index: int, layers=None) -> None:
+    """Refuse a stack of more than :data:`MAX_LAYERS` layers (or an endless generator).
+
+    Called with the layer number while iterating; with ``layers`` (a sized
+    container) before starting.
+    """
+    if index >= MAX_LAYERS or (hasattr(layers, "__len__") and len(layers) > MAX_LAYERS):
+        raise ValueError(
+            f"`layers` must hold at most {MAX_LAYERS:,} layers (the deepest networks have about "
+            f"a thousand), got more; pass a list of the layers of one network")
 
 
 def layer_output_shapes(layers, input_shape) -> list[tuple]:
@@ -525,9 +547,9 @@ def count_params(layers, input_shape) -> int:
 
 
 def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, bool):
+    if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"`{name}` must be True or False, got {describe(value)}")
-    return value
+    return bool(value)
 
 
 def _check_input_shape(input_shape) -> tuple:
@@ -544,18 +566,21 @@ def _parse_layer(layer, index: int) -> tuple[str, dict]:
     elif isinstance(layer, (tuple, list)) and len(layer) in (1, 2) and isinstance(layer[0], str):
         kind, options = layer[0], (layer[1] if len(layer) == 2 else {})
     else:
-        raise TypeError(
-            f"layer {index} must be a kind name or a (kind, options) pair, got {describe(layer)}")
-    check_choice(kind, f"layer {index} kind", LAYER_KINDS)
+        raise TypeError(f"`layers`: layer {index} must be a kind name or a (kind, options) "
+                        f"pair, got {describe(layer)}")
+    if kind not in LAYER_KINDS:
+        raise ValueError(f"`layers`: layer {index} kind must be one of "
+                         f"{', '.join(repr(k) for k in LAYER_KINDS)}, got {kind!r}")
     if not isinstance(options, dict):
-        raise TypeError(f"layer {index} ({kind!r}): options must be a dict, got {describe(options)}")
+        raise TypeError(f"`layers`: layer {index} ({kind!r}): options must be a dict, "
+                        f"got {describe(options)}")
     required, optional = _LAYER_OPTIONS[kind]
     missing = sorted(required - set(options))
-    unknown = sorted(set(options) - required - optional)
+    unknown = sorted(map(str, set(options) - required - optional))
     if missing or unknown:
         allowed = ", ".join(sorted(required | optional)) or "none"
         raise ValueError(
-            f"layer {index} ({kind!r}): "
+            f"`layers`: layer {index} ({kind!r}): "
             + (f"missing option(s) {', '.join(missing)}; " if missing else "")
             + (f"unknown option(s) {', '.join(unknown)}; " if unknown else "")
             + f"options are: {allowed}")
@@ -564,7 +589,17 @@ def _parse_layer(layer, index: int) -> tuple[str, dict]:
 
 def _apply_layer(kind: str, o: dict, shape: tuple) -> tuple[tuple, int]:
     """Output shape and parameter count of one layer on an input of ``shape``."""
-    if kind in ("activation", "dropout"):
+    if kind == "activation":
+        function = o.get("function")
+        if function is not None and not isinstance(function, str):
+            raise TypeError(f"`function` must be a name such as 'relu' or None, "
+                            f"got {describe(function)}")
+        return shape, 0
+    if kind == "dropout":
+        rate = o.get("rate")
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, numbers.Real)
+                                 or not 0 <= rate < 1):
+            raise ValueError(f"`rate` must be a number in [0, 1) or None, got {describe(rate)}")
         return shape, 0
     if kind == "dense":
         if len(shape) != 1:
@@ -670,12 +705,28 @@ def receptive_field(layers) -> list[FieldRow]:
     specs = _model_windows(layers) if hasattr(layers, "layers") else _listed_windows(layers)
     size, jump = (1, 1), (1, 1)
     rows = []
-    for name, kernel, stride, dilation in specs:
+    for index, (name, kernel, stride, dilation) in enumerate(specs):
         span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilation))   # k_eff per axis
         size = tuple(r + (s - 1) * j for r, s, j in zip(size, span, jump))
         jump = tuple(j * s for j, s in zip(jump, stride))
+        if max(*size, *jump) > MAX_FIELD:
+            raise ValueError(
+                f"`layers[{index}]` ({name!r}): the receptive field would be {_big(max(size))} "
+                f"pixels and the jump {_big(max(jump))}, more than {_big(MAX_FIELD)}; no image "
+                "comes close. Check the kernel, stride and dilation of the layers up to this one.")
         rows.append(FieldRow(name, kernel, stride, jump, size))
     return rows
+
+
+#: The largest receptive field or jump :func:`receptive_field` computes, in pixels
+#: (the largest int64): far beyond any image, small enough to stay quick.
+MAX_FIELD = 2**63 - 1
+
+
+def _big(n: int) -> str:
+    """A huge int readably: ``'9.2e+18'``, or ``'about 10**600'`` past what a float holds."""
+    digits = len(str(n)) if n < 10**4000 else None
+    return f"{n:.3g}" if n < 10**300 else f"about 10**{digits - 1}" if digits else "over 10**4000"
 
 
 def _listed_windows(layers):
@@ -683,6 +734,7 @@ def _listed_windows(layers):
     if isinstance(layers, (str, bytes)) or not isinstance(layers, (list, tuple)):
         raise TypeError("`layers` must be a list of (kernel, stride) entries or a Keras model, "
                         f"got {describe(layers)}")
+    _check_depth(0, layers)
     specs = []
     for index, entry in enumerate(layers):
         where = f"layers[{index}]"
@@ -702,21 +754,23 @@ def _listed_windows(layers):
 def _model_windows(model):
     """``(name, kernel, stride, dilation)`` of the window layers of a chain-shaped Keras model."""
     specs = []
-    for layer in model.layers:
+    for index, layer in enumerate(model.layers):
         inputs = getattr(layer, "input", None)
         if isinstance(inputs, (list, tuple)) and len(inputs) > 1:
             raise ValueError(
-                f"receptive_field follows a chain of layers, but layer {layer.name!r} joins "
-                f"{len(inputs)} branches; give the windows of one path as a list instead")
+                f"receptive_field follows a chain of layers, but layer {layer.name!r} of "
+                f"`layers` joins {len(inputs)} branches; give the windows of one path as a "
+                "list instead")
         kernel = getattr(layer, "kernel_size", None) or getattr(layer, "pool_size", None)
         if kernel is None:
             continue
         stride = getattr(layer, "strides", None) or getattr(layer, "pool_size", None) or 1
         dilation = getattr(layer, "dilation_rate", None) or 1
+        where = f"layers.layers[{index}]"  # the model's layer, named as the message shows it
         specs.append((layer.name, check_pair(tuple(kernel) if isinstance(kernel, list) else kernel,
-                                             "kernel_size", minimum=1),
+                                             f"{where}.kernel_size", minimum=1),
                       check_pair(tuple(stride) if isinstance(stride, list) else stride,
-                                 "strides", minimum=1),
+                                 f"{where}.strides", minimum=1),
                       check_pair(tuple(dilation) if isinstance(dilation, list) else dilation,
-                                 "dilation_rate", minimum=1)))
+                                 f"{where}.dilation_rate", minimum=1)))
     return specs

@@ -29,10 +29,15 @@ images made by stride-2 transposed convolutions with 3x3 kernels.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import shapes
-from ._validate import as_array, check_bias, check_choice, check_int, check_pair, describe
+from ._validate import (
+    MAX_STEPS, as_array, check_allocation, check_bias, check_choice, check_finite_result,
+    check_int, check_pair, check_work, describe,
+)
 
 __all__ = [
     "conv_matrix",
@@ -81,11 +86,17 @@ def conv_matrix(kernel, input_shape, *, stride=1, padding="valid"):
         raise ValueError(f"`kernel` must not be empty, got shape {kernel.shape}")
     h, w = check_pair(input_shape, "input_shape", minimum=1)
     stride = check_pair(stride, "stride", minimum=1)
-    (top, _, h_out), (left, _, w_out) = (
+    (top, bottom, h_out), (left, right, w_out) = (
         shapes._axis_plan(n, k, s, p, name="kernel", what=f"kernel ({axis})")
         for n, k, s, p, axis in zip((h, w), kernel.shape, stride, _split_padding(padding),
                                     ("rows", "columns")))
     kh, kw = kernel.shape
+    blame = "`input_shape`" + (" and `padding`" if top or bottom or left or right else "")
+    check_allocation((h_out * w_out, h * w), blame, itemsize=kernel.itemsize, what="the matrix")
+    check_work(h_out * w_out * h * w, blame, what="filling the matrix")
+    check_work(h_out * w_out * kh * kw, f"{blame} and `kernel`", what="conv_matrix's loop",
+               limit=10 * MAX_STEPS, unit="steps (one per output cell and kernel cell)",
+               advice="The matrix is meant for small examples (a few cells a side).")
     c = np.zeros((h_out * w_out, h * w), dtype=kernel.dtype)  # (outputs, inputs)
     for i in range(h_out):
         for j in range(w_out):
@@ -188,15 +199,35 @@ def conv_transpose2d(x, kernel, bias=None, *, stride=1, padding="valid"):
     b = check_bias(bias, c_out, single, x.dtype)
     sh, sw = stride
     # the canvas holds every painted window in full, plus room for the output
-    canvas = np.zeros((n, max((h - 1) * sh + kh, top + h_out),
-                       max((w - 1) * sw + kw, left + w_out), c_out), dtype=x.dtype)
-    for a in range(kh):
-        for c in range(kw):
-            # kernel cell (a, c) of every window: one matrix product for all input cells
-            painted = x @ kernel[a, c]  # (N, H, W, C_out)
-            canvas[:, a:a + (h - 1) * sh + 1:sh, c:c + (w - 1) * sw + 1:sw, :] += painted
-    out = canvas[:, top:top + h_out, left:left + w_out, :] + b  # (N, H_out, W_out, C_out)
+    canvas_shape = (n, max((h - 1) * sh + kh, top + h_out), max((w - 1) * sw + kw, left + w_out),
+                    c_out)
+    _check_cost(x.shape, kernel.shape, canvas_shape, (n, h_out, w_out, c_out), x.itemsize,
+                size_names="`x` and `stride`" if stride != (1, 1) else "`x` and `kernel`",
+                kernel_name="`kernel`")
+    canvas = np.zeros(canvas_shape, dtype=x.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+        for a in range(kh):
+            for c in range(kw):
+                # kernel cell (a, c) of every window: one matrix product for all input cells
+                painted = x @ kernel[a, c]  # (N, H, W, C_out)
+                canvas[:, a:a + (h - 1) * sh + 1:sh, c:c + (w - 1) * sw + 1:sw, :] += painted
+        out = canvas[:, top:top + h_out, left:left + w_out, :] + b  # (N, H_out, W_out, C_out)
+    names = "`x`, `kernel` and `bias`" if bias is not None and np.any(b) else "`x` and `kernel`"
+    check_finite_result(out, names, what="the transposed convolution")
     return out[0, :, :, 0] if single else out
+
+
+def _check_cost(x_shape, kernel_shape, canvas_shape, out_shape, itemsize, *, size_names,
+                kernel_name):
+    """Refuse, before allocating, a transposed convolution too large for memory or too slow."""
+    n, h, w, c_in = x_shape
+    kh, kw, _, c_out = kernel_shape
+    check_allocation(canvas_shape, size_names, itemsize=itemsize, what="the output canvas")
+    check_work(math.prod(out_shape), size_names, what="the output")
+    check_work(kh * kw, kernel_name, what="the loop over the kernel's cells", limit=MAX_STEPS,
+               unit="steps", advice=f"Use a smaller {kernel_name}.")
+    check_work(kh * kw * n * h * w * c_in * c_out, f"{kernel_name} and `x`",
+               what="painting every kernel cell", advice="Use a smaller input or kernel.")
 
 
 def insert_zeros(x, stride):
@@ -226,6 +257,11 @@ def insert_zeros(x, stride):
     sh, sw = check_pair(stride, "stride", minimum=1)
     batch = x if x.ndim == 4 else x[None, :, :, None]  # (N, H, W, C)
     n, h, w, c = batch.shape
+    if h == 0 or w == 0:
+        raise ValueError(f"`x` must not be empty, got shape {x.shape}")
+    shape = (n, (h - 1) * sh + 1, (w - 1) * sw + 1, c)
+    check_allocation(shape if x.ndim == 4 else shape[1:3], "`stride`", itemsize=x.itemsize,
+                     what="the spread-out image")
     out = np.zeros((n, (h - 1) * sh + 1, (w - 1) * sw + 1, c), dtype=x.dtype)
     out[:, ::sh, ::sw, :] = batch
     return out if x.ndim == 4 else out[0, :, :, 0]
@@ -259,6 +295,17 @@ def overlap_counts(input_shape, kernel_size, stride=2, padding="same"):
     """
     h, w = check_pair(input_shape, "input_shape", minimum=1)
     kh, kw = check_pair(kernel_size, "kernel_size", minimum=1)
+    sh, sw = check_pair(stride, "stride", minimum=1)
+    check_choice(padding, "padding", TRANSPOSE_PADDINGS)
+    # every size checked here, before the arrays of ones exist, naming this function's arguments
+    (top, h_out), (left, w_out) = (
+        _transpose_plan(size, k, s, padding)
+        for size, k, s in zip((h, w), (kh, kw), (sh, sw)))
+    check_allocation((h, w), "`input_shape`", what="the input of ones")
+    check_allocation((kh, kw), "`kernel_size`", what="the kernel of ones")
+    canvas = (1, max((h - 1) * sh + kh, top + h_out), max((w - 1) * sw + kw, left + w_out), 1)
+    _check_cost((1, h, w, 1), (kh, kw, 1, 1), canvas, (1, h_out, w_out, 1), 8,
+                size_names="`input_shape` and `stride`", kernel_name="`kernel_size`")
     counts = conv_transpose2d(np.ones((h, w)), np.ones((kh, kw)), stride=stride, padding=padding)
     return np.rint(counts).astype(np.int64)
 
@@ -283,4 +330,7 @@ def _prepare(x, kernel):
             f"`kernel` expects C_in={kernel.shape[2]} input channels (shape {kernel.shape}) "
             f"but `x` has {x.shape[3]} channels (shape {x.shape}); a Keras Conv2DTranspose "
             "kernel is (KH, KW, C_out, C_in): use kernel.transpose(0, 1, 3, 2)")
+    if x.dtype != kernel.dtype and float(np.max(np.abs(kernel))) > float(np.finfo(x.dtype).max):
+        raise ValueError(f"`kernel` holds weights too large for the {x.dtype} of `x`; pass `x` "
+                         "as float64 (x.astype(np.float64)) or scale the kernel down")
     return x, kernel.astype(x.dtype, copy=False), single

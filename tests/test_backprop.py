@@ -375,7 +375,7 @@ X4, K4 = np.zeros((1, 5, 5, 2)), np.zeros((3, 3, 2, 4))
     (lambda: backprop.rel_error(np.ones(2), np.ones(3)), ValueError, r"`b` must have the shape of `a`"),
     (lambda: tinycnn.TinyCNN().forward(np.zeros((1, 28, 28))), ValueError, r"`x` must have 4"),
     (lambda: tinycnn.TinyCNN().forward(np.zeros((1, 8, 8, 1))), ValueError, r"`x` must have shape \(N, 28, 28, 1\)"),
-    (lambda: tinycnn.to_images(np.zeros((2, 28, 28))), ValueError, r"`x` must be \(N, H, W\) uint8"),
+    (lambda: tinycnn.to_images(np.zeros((2, 28))), ValueError, r"`x` must be \(N, H, W\) uint8"),
     (lambda: tinycnn.train(tinycnn.TinyCNN(), np.zeros((2, 28, 28, 1)), [0], optim.SGD(0.1)), ValueError,
      r"`y` must have shape \(2,\)"),
     (lambda: tinycnn.train(tinycnn.TinyCNN(), np.zeros((2, 28, 28, 1)), [0, 1], "adam"), TypeError,
