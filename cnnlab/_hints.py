@@ -65,6 +65,40 @@ def _exception_hint(exc) -> str:
             "to see the full traceback.")
 
 
+def too_slow(seconds: float, in_thread: bool = False) -> str:
+    """Hint for a function that ran past the checker's time limit."""
+    hint = (f"Each check uses a tiny input (at most 9x8 values), so a right answer takes a few "
+            f"milliseconds; yours was still running after {seconds:g} s. An infinite loop? A "
+            "`while` loop whose condition never becomes False (did you forget `i += 1`?), or a "
+            "loop over a huge range (range(x.size ** 2), a loop nested once too often). If your "
+            f"function is right but slow, give it more time: time_limit={max(4 * seconds, 30):g}.")
+    if in_thread:
+        hint += (" The loop may still be running in the background: restart the kernel "
+                 "(Kernel > Restart) to stop it.")
+    return hint
+
+
+def not_numbers(arr: np.ndarray):
+    """``None`` when ``arr`` holds real numbers; else (what it holds, hint)."""
+    kind = arr.dtype.kind
+    if kind in "iuf":
+        return None
+    if kind == "c":
+        return ("complex numbers", "A convolution of real numbers gives real numbers: keep "
+                "the arithmetic real (no 1j, no np.fft, no complex dtype when you create the "
+                "output array).")
+    if kind == "b":
+        return ("True/False values instead of numbers", "Return the sums themselves, not a "
+                "comparison such as `out > 0` or `out == expected`.")
+    if kind in "US":
+        return ("text instead of numbers", "Return numbers, not strings: leave out str(), "
+                "f-strings and np.array2string; build the output with np.zeros and store each "
+                "sum in it.")
+    return ("something that is not an array of numbers", "Return an array of numbers (a numpy "
+            "array, or a list of numbers with equal lengths): no None, no nested arrays of "
+            "different sizes, no other objects.")
+
+
 # --------------------------------------------------------------------------
 # Output sizes
 # --------------------------------------------------------------------------

@@ -32,6 +32,16 @@ what the function accepts:
 ``strides=``, ``paddings=`` and ``channels=True`` (the batched channels-last
 form of :mod:`cnnlab.kernels`, ``(N, H, W, C_in)`` with a
 ``(KH, KW, C_in, C_out)`` kernel) choose the cases explicitly.
+
+Time limit
+----------
+Every call of the learner's function may take at most ``time_limit``
+seconds (``DEFAULT_TIME_LIMIT``, 5 s, by default; ``time_limit=None`` for no
+limit): an infinite loop fails the check with a hint instead of hanging the
+notebook. In the main thread (a notebook cell, a test) the call is
+interrupted with ``SIGALRM``; elsewhere, or where there is no ``SIGALRM``
+(Windows), it runs in a helper thread that is left behind when it does not
+finish (restart the kernel to stop it).
 """
 
 from __future__ import annotations
@@ -39,6 +49,9 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import signal
+import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,9 +59,18 @@ import numpy as np
 from . import _cases, _hints, kernels, shapes
 
 __all__ = [
-    "CheckFailed", "CheckResult", "check_conv1d", "check_conv2d",
+    "CheckFailed", "CheckResult", "NotAFunction", "check_conv1d", "check_conv2d",
     "check_output_size", "check_feature_map_length", "check_max_pool",
 ]
+
+#: Seconds one call of the learner's function may take.
+DEFAULT_TIME_LIMIT = 5.0
+MAX_TIME_LIMIT = 3600.0
+MIN_TIME_LIMIT = 0.05
+MAX_CHECK_STRIDE = 8      # largest stride a teacher may ask for (the inputs are at most 9x8)
+MAX_CHECK_PADDING = 8     # most zeros of padding
+MAX_CHECK_POOL = 6        # largest pooling window (the random maps are 7x6)
+PADDING_WORDS = ("valid", "same", "full")
 
 STRIDE_NAMES = ("stride", "strides", "s", "step")
 PADDING_NAMES = ("padding", "pad", "p")
@@ -87,6 +109,14 @@ class CheckFailed(AssertionError):
         if self.hint:
             lines.append("Hint: " + self.hint)
         return "\n".join(lines)
+
+
+class NotAFunction(CheckFailed, TypeError):
+    """The checker was given something that is not a function (``check_conv2d(3)``).
+
+    A :class:`CheckFailed` (so a notebook shows the same short message) and
+    a ``TypeError`` naming the argument ``fn``.
+    """
 
 
 def _labelled(label, text) -> str:
@@ -145,7 +175,8 @@ def _short_traceback(check):
 # --------------------------------------------------------------------------
 
 @_short_traceback
-def check_conv1d(fn, *, channels=False, strides=None, paddings=None) -> CheckResult:
+def check_conv1d(fn, *, channels=False, strides=None, paddings=None,
+                 time_limit=DEFAULT_TIME_LIMIT) -> CheckResult:
     """Check a learner's 1D convolution ``fn(x, k, ...)`` against ``kernels.conv1d``.
 
     Parameters
@@ -158,7 +189,10 @@ def check_conv1d(fn, *, channels=False, strides=None, paddings=None) -> CheckRes
     channels : bool
         Test the batched channels-last form.
     strides, paddings : sequence, optional
-        Values to test instead of the ones chosen from the signature.
+        Values to test instead of the ones chosen from the signature:
+        strides 1 to 8, paddings 0 to 8 zeros or "valid", "same", "full".
+    time_limit : float or None
+        Seconds each call of ``fn`` may take (0.05 to 3600); None: no limit.
 
     Returns
     -------
@@ -167,13 +201,16 @@ def check_conv1d(fn, *, channels=False, strides=None, paddings=None) -> CheckRes
     Raises
     ------
     CheckFailed
-        At the first case that gives a wrong answer, with a hint.
+        At the first case that gives a wrong answer (or takes too long), with a hint.
+    NotAFunction
+        If ``fn`` is not a function (a ``TypeError`` too).
     """
-    return _check_conv(fn, 1, channels, strides, paddings)
+    return _check_conv(fn, 1, channels, strides, paddings, time_limit)
 
 
 @_short_traceback
-def check_conv2d(fn, *, channels=False, strides=None, paddings=None) -> CheckResult:
+def check_conv2d(fn, *, channels=False, strides=None, paddings=None,
+                 time_limit=DEFAULT_TIME_LIMIT) -> CheckResult:
     """Check a learner's 2D convolution ``fn(x, k, ...)`` against ``kernels.conv2d``.
 
     Parameters
@@ -182,18 +219,19 @@ def check_conv2d(fn, *, channels=False, strides=None, paddings=None) -> CheckRes
         ``fn(x, k)`` with ``x (H, W)`` and ``k (KH, KW)`` returning
         ``(H_out, W_out)``; with ``channels=True``, ``x (N, H, W, C_in)`` and
         ``k (KH, KW, C_in, C_out)`` returning ``(N, H_out, W_out, C_out)``.
-    channels, strides, paddings
+    channels, strides, paddings, time_limit
         As in :func:`check_conv1d`.
 
     Returns
     -------
     CheckResult
     """
-    return _check_conv(fn, 2, channels, strides, paddings)
+    return _check_conv(fn, 2, channels, strides, paddings, time_limit)
 
 
 @_short_traceback
-def check_output_size(fn, *, strides=None, paddings=None) -> CheckResult:
+def check_output_size(fn, *, strides=None, paddings=None,
+                      time_limit=DEFAULT_TIME_LIMIT) -> CheckResult:
     """Check ``fn(n, k, ...)``, the output size of a convolution, against ``shapes``.
 
     Parameters
@@ -203,22 +241,28 @@ def check_output_size(fn, *, strides=None, paddings=None) -> CheckResult:
         parameters are tested when present.
     strides, paddings : sequence, optional
         Values to test instead of the ones chosen from the signature.
+    time_limit : float or None
+        As in :func:`check_conv1d`.
 
     Returns
     -------
     CheckResult
     """
-    return _check_size(fn, strides, paddings, what="output size")
+    return _check_size(fn, strides, paddings, time_limit, what="output size")
 
 
 @_short_traceback
-def check_feature_map_length(fn) -> CheckResult:
-    """Check ``fn(n, k)``: the length of a 1D feature map (no padding, stride 1)."""
-    return _check_size(fn, (1,), (0,), what="feature map length")
+def check_feature_map_length(fn, *, time_limit=DEFAULT_TIME_LIMIT) -> CheckResult:
+    """Check ``fn(n, k)``: the length of a 1D feature map (no padding, stride 1).
+
+    ``time_limit`` as in :func:`check_conv1d`.
+    """
+    return _check_size(fn, (1,), (0,), time_limit, what="feature map length")
 
 
 @_short_traceback
-def check_max_pool(fn, *, channels=False, pool_sizes=None, strides=None) -> CheckResult:
+def check_max_pool(fn, *, channels=False, pool_sizes=None, strides=None,
+                   time_limit=DEFAULT_TIME_LIMIT) -> CheckResult:
     """Check a learner's max pooling ``fn(x, ...)`` against ``kernels.max_pool2d``.
 
     Parameters
@@ -230,13 +274,20 @@ def check_max_pool(fn, *, channels=False, pool_sizes=None, strides=None) -> Chec
     channels : bool
         Test the batched channels-last form.
     pool_sizes, strides : sequence, optional
-        Values to test instead of the ones chosen from the signature.
+        Values to test instead of the ones chosen from the signature (pool
+        sizes 1 to 6, strides 1 to 8).
+    time_limit : float or None
+        As in :func:`check_conv1d`.
 
     Returns
     -------
     CheckResult
     """
     params = _Params(fn, ("x",))
+    channels = _check_flag(channels, "channels")
+    limit = _check_time_limit(time_limit)
+    pool_sizes = _check_teacher_values(pool_sizes, "pool_sizes", 1, MAX_CHECK_POOL)
+    strides = _check_teacher_values(strides, "strides", 1, MAX_CHECK_STRIDE)
     size_param = params.find(POOL_NAMES) or params.extra_positional()
     stride_param = params.find(STRIDE_NAMES)
     sizes = _choose(pool_sizes, size_param, (2, 3), (2,), "pool_sizes")
@@ -249,7 +300,7 @@ def check_max_pool(fn, *, channels=False, pool_sizes=None, strides=None) -> Chec
         kwargs = {**_keyword(size_param, p, (2,)),
                   **_keyword(stride_param, p if s is None else s, (None, p))}
         want = kernels.max_pool2d(x, p, s)
-        call = _Call(fn, params, (x,), kwargs)
+        call = _Call(fn, params, (x,), kwargs, limit)
         got = call.run(want.ndim)
         _compare(call, got, want, lambda g: _hints.pool(x, p, s, want, g))
     covered = ["2D maps" + (" with channels" if channels else "")]
@@ -262,8 +313,12 @@ def check_max_pool(fn, *, channels=False, pool_sizes=None, strides=None) -> Chec
 # Convolution cases
 # --------------------------------------------------------------------------
 
-def _check_conv(fn, dims, channels, strides, paddings):
+def _check_conv(fn, dims, channels, strides, paddings, time_limit):
     params = _Params(fn, ("x", "k"))
+    channels = _check_flag(channels, "channels")
+    limit = _check_time_limit(time_limit)
+    strides = _check_teacher_values(strides, "strides", 1, MAX_CHECK_STRIDE)
+    paddings = _check_teacher_values(paddings, "paddings", 0, MAX_CHECK_PADDING, PADDING_WORDS)
     bias_param = params.find(BIAS_NAMES)
     stride_param, padding_param = params.find(STRIDE_NAMES), params.find(PADDING_NAMES)
     steps = _choose(strides, stride_param, (2, 3), (1,), "strides")
@@ -277,7 +332,7 @@ def _check_conv(fn, dims, channels, strides, paddings):
                   **_keyword(stride_param, stride, (1, (1, 1))),
                   **_keyword(padding_param, padding, (0, "valid"))}
         want = reference(x, k, bias, stride=stride, padding=padding)
-        call = _Call(fn, params, (x, k), kwargs)
+        call = _Call(fn, params, (x, k), kwargs, limit)
         got = call.run(want.ndim)
         conv = _hints.Conv(x, k, bias, stride, padding, reference, dims)
         _compare(call, got, want, lambda g: conv.hint(want, g))
@@ -292,8 +347,11 @@ def _check_conv(fn, dims, channels, strides, paddings):
 # Output sizes
 # --------------------------------------------------------------------------
 
-def _check_size(fn, strides, paddings, what):
+def _check_size(fn, strides, paddings, time_limit, what):
     params = _Params(fn, ("n", "k"))
+    limit = _check_time_limit(time_limit)
+    strides = _check_teacher_values(strides, "strides", 1, MAX_CHECK_STRIDE)
+    paddings = _check_teacher_values(paddings, "paddings", 0, MAX_CHECK_PADDING, PADDING_WORDS)
     stride_param, padding_param = params.find(STRIDE_NAMES), params.find(PADDING_NAMES)
     text_padding = padding_param is not None and isinstance(padding_param.default, str)
     steps = _choose(strides, stride_param, (1, 2, 3), (1,), "strides")
@@ -306,7 +364,7 @@ def _check_size(fn, strides, paddings, what):
     for n, k, s, p in cases:
         kwargs = {**_keyword(stride_param, s, (1,)), **_keyword(padding_param, p, (0, "valid"))}
         want = shapes.conv_output_size(n, k, s, p)
-        call = _Call(fn, params, (n, k), kwargs)
+        call = _Call(fn, params, (n, k), kwargs, limit)
         got = call.run(None)
         if not (isinstance(got, numbers.Integral) and not isinstance(got, bool)) or got != want:
             problem, hint = _hints.size_failure(n, k, s, p, want, got, what)
@@ -327,9 +385,11 @@ class _Params:
 
     def __init__(self, fn, inputs):
         self.name = getattr(fn, "__name__", None) or type(fn).__name__
+        if not isinstance(self.name, str):
+            self.name = type(fn).__name__
         if not callable(fn):
-            raise CheckFailed(
-                f"Expected a function, got {_hints.short(fn)}.",
+            raise NotAFunction(
+                f"Expected a function for `fn`, got {_hints.short(fn)}.",
                 hint="Pass the function itself, without calling it: check_...(my_function), "
                      "not check_...(my_function()). Run the exercise cell that defines it first.")
         try:
@@ -360,6 +420,47 @@ class _Params:
         """The parameter right after the inputs, if it can be passed by name."""
         rest = [p for p in self._positional_rest if p.name not in STRIDE_NAMES + PADDING_NAMES]
         return rest[0] if rest and rest[0].kind == rest[0].POSITIONAL_OR_KEYWORD else None
+
+
+def _check_flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False, got {_hints.short(value)}")
+    return bool(value)
+
+
+def _check_time_limit(value):
+    """Seconds per call, or None for no limit."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`time_limit` must be a number of seconds (or None for no limit), "
+                        f"got {_hints.short(value)}")
+    value = float(value)
+    if not MIN_TIME_LIMIT <= value <= MAX_TIME_LIMIT:   # NaN fails too
+        raise ValueError(f"`time_limit` must be from {MIN_TIME_LIMIT:g} to {MAX_TIME_LIMIT:g} "
+                         f"seconds (or None for no limit), got {value:g}")
+    return value
+
+
+def _check_teacher_values(given, what, low, high, words=()):
+    """The values a teacher chose to test (``strides=``, ...), as a tuple, or None."""
+    if given is None:
+        return None
+    if isinstance(given, (str, bytes)) or not isinstance(given, (list, tuple, range)):
+        raise TypeError(f"`{what}` must be a list of values to test, such as [1, 2], got "
+                        f"{_hints.short(given)}")
+    given = tuple(given)
+    if not given:
+        raise ValueError(f"`{what}` must hold at least one value to test, got an empty list")
+    allowed = f"whole numbers from {low} to {high}" + (
+        f" or {', '.join(map(repr, words))}" if words else "")
+    for value in given:
+        if isinstance(value, str) and value in words:
+            continue
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
+                or not low <= value <= high:
+            raise ValueError(f"`{what}` must hold {allowed}, got {_hints.short(value)}")
+    return tuple(v if isinstance(v, str) else int(v) for v in given)
 
 
 def _choose(given, param, with_param, without, what):
@@ -396,11 +497,73 @@ def _neutral(value, options) -> bool:
     return False
 
 
+class _OutOfTime(BaseException):
+    """The learner's function ran past its time limit.
+
+    A ``BaseException``, so a learner's ``except Exception`` cannot swallow it.
+    """
+
+
+def _run_limited(fn, args, kwargs, seconds):
+    """``fn(*args, **kwargs)``, raising :class:`_OutOfTime` after ``seconds`` (None: no limit)."""
+    if seconds is None:
+        return fn(*args, **kwargs)
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        return _run_with_alarm(fn, args, kwargs, seconds)
+    return _run_in_thread(fn, args, kwargs, seconds)
+
+
+def _run_with_alarm(fn, args, kwargs, seconds):
+    """Interrupt ``fn`` with SIGALRM; an alarm set outside (a test's own limit) is kept."""
+    start = time.monotonic()
+    outer = {"fired": False}
+
+    def on_alarm(signum, frame):
+        if outer_delay and time.monotonic() - start >= outer_delay - 1e-3 and callable(previous):
+            outer["fired"] = True
+            previous(signum, frame)          # the outer deadline came first: its handler acts
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    outer_delay, outer_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    if 0 < outer_delay < seconds:
+        signal.setitimer(signal.ITIMER_REAL, outer_delay)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer_delay and not outer["fired"]:
+            left = outer_delay - (time.monotonic() - start)
+            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-4), outer_interval)
+
+
+def _run_in_thread(fn, args, kwargs, seconds):
+    """Run ``fn`` in a daemon thread; give up waiting after ``seconds`` (it may keep running)."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name="cnnlab-check", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise _OutOfTime
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
 class _Call:
     """One call of the learner's function, and how to show it."""
 
-    def __init__(self, fn, params, args, kwargs):
+    def __init__(self, fn, params, args, kwargs, time_limit=DEFAULT_TIME_LIMIT):
         self.fn, self.params, self.args, self.kwargs = fn, params, args, kwargs
+        self.time_limit = time_limit
 
     def text(self) -> str:
         """``f(x, k, stride=2)`` and one line per array argument."""
@@ -417,7 +580,13 @@ class _Call:
         """Call the function on copies of the inputs; catch what a learner can fix."""
         copies = [np.copy(a) if isinstance(a, np.ndarray) else a for a in self.args]
         try:
-            got = self.fn(*copies, **self.kwargs)
+            got = _run_limited(self.fn, copies, self.kwargs, self.time_limit)
+        except _OutOfTime:
+            in_thread = not (hasattr(signal, "setitimer")
+                             and threading.current_thread() is threading.main_thread())
+            raise CheckFailed(f"{self.params.name} did not finish within {self.time_limit:g} s.",
+                              call=self.text(),
+                              hint=_hints.too_slow(self.time_limit, in_thread)) from None
         except Exception as exc:  # the learner's code failed: explain instead of a traceback
             problem, hint = _hints.raised(exc)
             raise CheckFailed(problem, call=self.text(), hint=hint) from None
@@ -433,11 +602,15 @@ class _Call:
         if ndim is None:
             return got
         try:
-            return np.asarray(got, dtype=float)
+            arr = np.asarray(got)
         except (TypeError, ValueError):
-            raise CheckFailed(f"{self.params.name} returned {_hints.short(got)}.", call=self.text(),
-                              hint="Return an array of numbers (a numpy array, or a list of "
-                                   "numbers of equal lengths).") from None
+            arr = np.empty(0, dtype=object)     # ragged lists: explained below
+        problem = _hints.not_numbers(arr)
+        if problem is None:
+            return arr.astype(float)
+        what, hint = problem
+        raise CheckFailed(f"{self.params.name} returned {_hints.short(got)}: {what}.",
+                          call=self.text(), hint=hint)
 
 
 def _compare(call, got, want, hint_for):

@@ -11,9 +11,13 @@ from __future__ import annotations
 import io
 import math
 import numbers
+import re
+import string as _string
 from typing import NamedTuple
 
 import matplotlib
+import matplotlib.axes
+import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.collections import PatchCollection
@@ -21,11 +25,16 @@ from matplotlib.container import StemContainer
 from matplotlib.patches import Rectangle
 from PIL import Image
 
-from ._validate import as_array, check_int, check_pair, describe
+from ._validate import as_array, check_allocation, check_int, check_pair, describe
 
 MAX_ANNOTATED_CELLS = 400   # above this many cells, numbers would be unreadable
 MAX_STEP_LENGTH = 24        # longest signal plot_conv1d_steps will draw
+MAX_STEP_SIDE = 64          # largest input (rows or columns) plot_conv2d_step draws
 MAX_PNG_PIXELS = 4096 * 4096
+MAX_MATRIX_CELLS = 1024 * 1024  # largest matrix show_matrix draws (a 1024x1024 picture)
+MAX_FEATURE_MAPS = 256      # most panels show_feature_maps draws
+MAX_SIGNAL_POINTS = 10_000  # longest signal plot_signal draws (one stem each)
+MAX_PANELS = 400            # most panels show_image_grid draws
 KERNEL_COLOUR_MARGIN = 1.4  # show_kernel: the largest |weight| sits short of the darkest colour
 
 WINDOW_COLOUR = "tab:orange"
@@ -35,9 +44,15 @@ OUTPUT_FILL = "#c7e9c0"
 
 # ----------------------------------------------------------------- checks and small pieces
 
+MAX_FORMAT_WIDTH = 99       # largest width or number of digits a `fmt` may ask for
+MAX_CELL_TEXT = 64          # longest text a `fmt` may write for one number
+_FMT_EXAMPLES = "'{:.2f}', '.2f' or '%.2f'"
+_PRINTF_FIELD = re.compile(r"%[-+ #0]*(\d*)(?:\.(\d*))?")
+
+
 def _check_number(value, name: str) -> float:
     """Return ``value`` as a finite float or raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a number, got {describe(value)}")
     value = float(value)
     if not math.isfinite(value):
@@ -45,19 +60,146 @@ def _check_number(value, name: str) -> float:
     return value
 
 
-def _check_fmt(fmt, name: str = "fmt") -> str:
-    """Check that ``fmt`` is a format string such as ``"{:g}"`` or ``"{:.2f}"``."""
+def _check_between(value, name: str, low: float, high: float, *, unit: str = "") -> float:
+    """A finite number from ``low`` to ``high`` (inclusive), or an error naming ``name``."""
+    value = _check_number(value, name)
+    if not low <= value <= high:
+        raise ValueError(f"`{name}` must be from {low:g} to {high:g}{unit}, got {value:g}")
+    return value
+
+
+def _check_text(value, name: str = "title"):
+    """A title or label: a string, or None for none."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"`{name}` must be a string (or None), got {describe(value)}")
+    return value
+
+
+def _check_flag(value, name: str) -> bool:
+    """``True`` or ``False`` (numpy booleans too); anything else is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False, got {describe(value)}")
+    return bool(value)
+
+
+def _check_at_most(count: int, limit: int, name: str, what: str) -> None:
+    """Refuse a picture of more than ``limit`` ``what`` (they could not be read anyway)."""
+    if count > limit:
+        raise ValueError(f"`{name}` would draw {count:,} {what}; the picture draws at most "
+                         f"{limit:,}. Pass fewer (or a slice such as [:{limit}]).")
+
+
+def _check_axes(ax, name: str = "ax") -> None:
+    if ax is not None and not isinstance(ax, matplotlib.axes.Axes):
+        raise TypeError(f"`{name}` must be a matplotlib Axes (one of those plt.subplots() "
+                        f"returns) or None for a new figure, got {describe(ax)}")
+
+
+def _check_figure(fig, name: str = "fig") -> None:
+    if fig is not None and not isinstance(fig, matplotlib.figure.Figure):
+        raise TypeError(f"`{name}` must be a matplotlib Figure (plt.figure()) or None for a "
+                        f"new one, got {describe(fig)}")
+
+
+def _check_cmap(cmap, name: str = "cmap"):
+    """A colour map name matplotlib knows, or a Colormap; returned unchanged."""
+    if isinstance(cmap, matplotlib.colors.Colormap):
+        return cmap
+    if isinstance(cmap, str) and cmap in matplotlib.colormaps:
+        return cmap
+    error = TypeError if not isinstance(cmap, str) else ValueError
+    raise error(f"`{name}` must be a matplotlib colour map name such as 'gray', 'viridis' or "
+                f"'RdBu_r', got {describe(cmap)}")
+
+
+def _check_names(labels, name: str, n: int | None = None) -> list[str]:
+    """A list (or tuple, or 1D array) of labels, as strings; ``n`` of them if given."""
+    if isinstance(labels, np.ndarray) and labels.ndim == 1:
+        labels = labels.tolist()
+    if not isinstance(labels, (list, tuple)):
+        raise TypeError(f"`{name}` must be a list of strings, got {describe(labels)}")
+    if n is not None and len(labels) != n:
+        raise ValueError(f"`{name}` must hold {n} strings (one each), got {len(labels)}: "
+                         f"{describe(labels)}")
+    return [str(label) for label in labels]
+
+
+class _NumberFormat:
+    """A checked ``fmt``: ``.format(value)`` writes one number (see :func:`_check_fmt`)."""
+
+    __slots__ = ("source", "_write")
+
+    def __init__(self, source: str, write):
+        self.source, self._write = source, write
+
+    def format(self, value: float) -> str:
+        return self._write(value)
+
+    def __repr__(self) -> str:
+        return f"_NumberFormat({self.source!r})"
+
+
+def _check_fmt(fmt, name: str = "fmt") -> _NumberFormat:
+    """Check a number format and return it ready to use with :func:`_format`.
+
+    Three forms give the same text: a ``str.format`` template with one field
+    (``"{:.2f}"``, ``"{:g} cm"``), a bare format spec (``".2f"``) and a
+    printf-style format (``"%.2f"``). Anything else — a string without a
+    field for the number, a spec that fails on a number, a width over
+    ``MAX_FORMAT_WIDTH`` — is refused naming ``name``.
+    """
+    if isinstance(fmt, _NumberFormat):
+        return fmt
+    if not isinstance(fmt, str):
+        raise TypeError(f"`{name}` must be a format string such as {_FMT_EXAMPLES}, got "
+                        f"{describe(fmt)}")
+
+    def refuse(why: str):
+        return ValueError(f"`{name}` must be a format string with one field for the number, "
+                          f"such as {_FMT_EXAMPLES}; {why} (got {describe(fmt)})")
+
+    if "{" in fmt or "}" in fmt:
+        try:
+            fields = [(field, spec) for _, field, spec, _ in _string.Formatter().parse(fmt)
+                      if field is not None]
+        except ValueError as exc:              # unbalanced braces: "{:d"
+            raise refuse(str(exc)) from None
+        if len(fields) != 1 or fields[0][0] not in ("", "0") or "{" in (fields[0][1] or ""):
+            raise refuse(f"it has {len(fields)} fields" if len(fields) != 1
+                         else "its field must be {} or {:spec}")
+        widths, write = re.findall(r"\d+", fields[0][1] or ""), fmt.format
+    elif fmt and _is_spec(fmt):
+        widths, write = re.findall(r"\d+", fmt), (lambda v: format(v, fmt))
+    elif "%" in fmt:
+        widths = [w for pair in _PRINTF_FIELD.findall(fmt) for w in pair if w]
+        write = lambda v: fmt % v                                   # noqa: E731
+    else:
+        raise refuse("it has no field: write '{:g}' where the number goes")
+    if any(int(w) > MAX_FORMAT_WIDTH for w in widths):
+        raise refuse(f"widths and digits must be at most {MAX_FORMAT_WIDTH}")
     try:
-        fmt.format(1.5)
-    except (AttributeError, IndexError, KeyError, ValueError):
-        raise ValueError(
-            f"`{name}` must be a format string with one field such as '{{:g}}', "
-            f"got {describe(fmt)}"
-        ) from None
-    return fmt
+        texts = [write(v) for v in (1.5, -1234.5678, 0.0, 1e300, math.inf, math.nan)]
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+        whole = "'d'" in str(exc) or "integer" in str(exc)
+        hint = " (for whole numbers use '{:.0f}' or '%.0f')" if whole else ""
+        raise refuse(f"it fails on a number: {exc}{hint}") from None
+    if not isinstance(texts[0], str) or max(len(t) for t in texts[:3]) > MAX_CELL_TEXT:
+        raise refuse(f"a number must come out in at most {MAX_CELL_TEXT} characters")
+    return _NumberFormat(fmt, write)
 
 
-def _format(fmt: str, value: float) -> str:
+def _is_spec(fmt: str) -> bool:
+    """True when ``fmt`` is a bare format spec such as ``".2f"`` or ``"g"``."""
+    if any(int(w) > MAX_FORMAT_WIDTH for w in re.findall(r"\d+", fmt)):
+        return "%" not in fmt            # a huge spec is refused later, a printf one checked there
+    try:
+        format(1.5, fmt)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _format(fmt, value: float) -> str:
     """Format ``value``; ``+ 0.0`` turns ``-0.0`` into ``0`` on the page."""
     return fmt.format(float(value) + 0.0)
 
@@ -69,9 +211,24 @@ def _text_colour(rgba) -> str:
 
 
 def _new_axes(ax, figsize):
+    _check_axes(ax)
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+def _check_finite_result(values, names: str) -> None:
+    """Refuse inputs whose products or sums overflow to infinity (weights near 1e308)."""
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{names}: the products or sums overflow to infinity (the values are "
+                         "too large, near 1e308); use numbers that are not so large")
+
+
+def _check_side(arr, name: str, limit: int, what: str = "the picture") -> None:
+    """Refuse an array with more than ``limit`` rows or columns (its first two axes)."""
+    if max(arr.shape[:2], default=0) > limit:
+        size = "x".join(str(n) for n in arr.shape[:2])
+        raise ValueError(f"`{name}` is {size}; {what} draws at most {limit} cells a side")
 
 
 def _check_highlight(highlight, shape) -> tuple[int, int, int, int]:
@@ -105,16 +262,20 @@ def show_matrix(a, ax=None, *, title=None, fmt="{:g}", cmap="Greys", highlight=N
         Where to draw; a new figure is made when omitted.
     title : str, optional
     fmt : str
-        Format of the numbers, e.g. ``"{:g}"`` or ``"{:.2f}"``.
+        Format of the numbers: ``"{:.2f}"``, ``".2f"`` and ``"%.2f"`` all
+        write two decimals (a ``str.format`` template, a format spec or a
+        printf-style format).
     cmap : str or Colormap
         Colour map of the cells.
     highlight : (row, col, height, width) tuple, optional
         Outline this rectangle of cells (a sliding window, say).
     annotate : bool
         Write each value in its cell. Matrices with more than
-        ``MAX_ANNOTATED_CELLS`` (400) cells are drawn without numbers.
+        ``MAX_ANNOTATED_CELLS`` (400) cells are drawn without numbers; at
+        most ``MAX_MATRIX_CELLS`` (1024 x 1024) cells are drawn at all.
     vmin, vmax : float, optional
-        Fixed colour range; by default the range of the finite values.
+        Fixed colour range (``vmin <= vmax``); by default the range of the
+        finite values.
 
     Returns
     -------
@@ -125,9 +286,21 @@ def show_matrix(a, ax=None, *, title=None, fmt="{:g}", cmap="Greys", highlight=N
     rows, cols = grid.shape
     if grid.size == 0:
         raise ValueError(f"`a` must not be empty, got shape {a.shape}")
+    _check_at_most(grid.size, MAX_MATRIX_CELLS, "a", "cells")
     fmt = _check_fmt(fmt)
+    cmap = _check_cmap(cmap)
+    annotate = _check_flag(annotate, "annotate")
+    title = _check_text(title)
     vmin = None if vmin is None else _check_number(vmin, "vmin")
     vmax = None if vmax is None else _check_number(vmax, "vmax")
+    if vmin is not None and vmax is not None and vmin > vmax:
+        raise ValueError(f"`vmin` ({vmin:g}) must not be larger than `vmax` ({vmax:g})")
+    finite = grid[np.isfinite(grid)]
+    if (vmin is None) != (vmax is None) and finite.size:  # one end given: the other from the data
+        if vmin is not None and vmin > finite.max():
+            vmax = vmin                                   # every cell at the lowest colour
+        elif vmax is not None and vmax < finite.min():
+            vmin = vmax
     if highlight is not None:
         highlight = _check_highlight(highlight, grid.shape)
     ax = _new_axes(ax, (min(0.5 * cols + 0.6, 10), min(0.5 * rows + 0.6, 10)))
@@ -183,8 +356,11 @@ def show_kernel(k, ax=None, *, title=None, fmt="{:.3g}", cmap="RdBu_r", annotate
     matplotlib Axes
     """
     k = as_array(k, "k", ndims=(1, 2))
-    largest = float(np.max(np.abs(k))) if k.size else 0.0
+    if k.size == 0:
+        raise ValueError(f"`k` must not be empty, got shape {k.shape}")
+    largest = float(np.max(np.abs(k)))
     limit = KERNEL_COLOUR_MARGIN * largest if largest > 0 else 1.0   # softer extremes
+    limit = limit if math.isfinite(limit) else largest               # weights near 1e308
     return show_matrix(k, ax, title=title, fmt=fmt, cmap=cmap, annotate=annotate,
                        vmin=-limit, vmax=limit)
 
@@ -205,6 +381,9 @@ def show_feature_maps(maps, ncols=8, titles=None, cmap="viridis"):
         One title per map; by default ``"map 0"``, ``"map 1"``, ...
     cmap : str or Colormap
 
+    At most ``MAX_FEATURE_MAPS`` (256) maps, each of at most
+    ``MAX_MATRIX_CELLS`` cells.
+
     Returns
     -------
     matplotlib Figure
@@ -213,9 +392,11 @@ def show_feature_maps(maps, ncols=8, titles=None, cmap="viridis"):
     panels = _map_list(maps)
     n = len(panels)
     ncols = min(check_int(ncols, "ncols", minimum=1), n)
+    cmap = _check_cmap(cmap)
     if titles is None:
         titles = [f"map {i}" for i in range(n)]
-    elif isinstance(titles, str) or len(titles) != n:
+    elif isinstance(titles, str) or not isinstance(titles, (list, tuple, np.ndarray)) \
+            or len(titles) != n:
         raise ValueError(f"`titles` must hold one title per map ({n}), got {describe(titles)}")
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(1.8 * ncols, 1.9 * nrows),
@@ -236,20 +417,28 @@ def _map_list(maps) -> list[np.ndarray]:
     if isinstance(maps, (list, tuple)):
         if not maps:
             raise ValueError("`maps` must hold at least one map, got an empty list")
-        return [as_array(m, f"maps[{i}]", ndims=2) for i, m in enumerate(maps)]
-    arr = as_array(maps, "maps", ndims=(2, 3, 4))
-    if arr.ndim == 4:
-        if arr.shape[0] != 1:
-            raise ValueError(
-                "`maps` with 4 dimensions must be a batch of one (1, H, W, C), "
-                f"got shape {arr.shape}"
-            )
-        arr = arr[0]                                           # (H, W, C)
-    if arr.ndim == 2:
-        return [arr]
-    if arr.shape[-1] == 0:
-        raise ValueError(f"`maps` must hold at least one channel, got shape {arr.shape}")
-    return [arr[..., c] for c in range(arr.shape[-1])]
+        _check_at_most(len(maps), MAX_FEATURE_MAPS, "maps", "maps")
+        panels = [as_array(m, f"maps[{i}]", ndims=2) for i, m in enumerate(maps)]
+    else:
+        arr = as_array(maps, "maps", ndims=(2, 3, 4))
+        if arr.ndim == 4:
+            if arr.shape[0] != 1:
+                raise ValueError(
+                    "`maps` with 4 dimensions must be a batch of one (1, H, W, C), "
+                    f"got shape {arr.shape}"
+                )
+            arr = arr[0]                                       # (H, W, C)
+        if arr.ndim == 3 and arr.shape[-1] == 0:
+            raise ValueError(f"`maps` must hold at least one channel, got shape {arr.shape}")
+        if arr.ndim == 3:
+            _check_at_most(arr.shape[-1], MAX_FEATURE_MAPS, "maps", "maps (channels)")
+        panels = [arr] if arr.ndim == 2 else [arr[..., c] for c in range(arr.shape[-1])]
+    for i, m in enumerate(panels):
+        label = f"maps[{i}]" if isinstance(maps, (list, tuple)) else "maps"
+        if m.size == 0:
+            raise ValueError(f"`{label}` must not be empty, got a map of shape {m.shape}")
+        _check_at_most(m.size, MAX_MATRIX_CELLS, label, "cells in one map")
+    return panels
 
 
 # ----------------------------------------------------------------- signals
@@ -263,6 +452,7 @@ def plot_signal(x, ax=None, *, title=None, label=None):
     Parameters
     ----------
     x : (L,) array_like
+        At most ``MAX_SIGNAL_POINTS`` (10,000) values.
     ax : matplotlib Axes, optional
     title : str, optional
     label : str, optional
@@ -275,6 +465,8 @@ def plot_signal(x, ax=None, *, title=None, label=None):
     x = as_array(x, "x", ndims=1)
     if x.size == 0:
         raise ValueError("`x` must hold at least one value, got an empty array")
+    _check_at_most(x.size, MAX_SIGNAL_POINTS, "x", "stems")
+    title, label = _check_text(title), _check_text(label, "label")
     ax = _new_axes(ax, (min(0.45 * len(x) + 1.5, 10), 2.4))
     n_stems = sum(isinstance(c, StemContainer) for c in ax.containers)
     colour = f"C{n_stems % 10}"
@@ -335,6 +527,8 @@ def plot_conv1d_steps(x, kernel, bias=0.0, *, fmt="{:.3g}"):
     if not 1 <= k <= n:
         raise ValueError(f"`kernel` must hold 1 to len(x) = {n} weights, got {k}")
     y = kernels.conv1d(x, kernel, bias=bias)                    # (L - K + 1,)
+    _check_finite_result(np.outer(x, kernel), "`x` and `kernel`")
+    _check_finite_result(y, "`x`, `kernel` and `bias`")
     n_out = len(y)
 
     # Horizontal layout in cell units: input | products | output.
@@ -409,6 +603,7 @@ def plot_conv2d_step(x, kernel, position, *, bias=0.0, stride=1, fig=None, fmt="
     Parameters
     ----------
     x : (H, W) array_like
+        At most ``MAX_STEP_SIDE`` (64) cells a side.
     kernel : (KH, KW) array_like
     position : (row, col) pair of int
         The output cell being computed.
@@ -428,11 +623,15 @@ def plot_conv2d_step(x, kernel, position, *, bias=0.0, stride=1, fig=None, fmt="
 
     x = as_array(x, "x", ndims=2)
     kernel = as_array(kernel, "kernel", ndims=2)
+    _check_side(x, "x", MAX_STEP_SIDE)
+    _check_side(kernel, "kernel", MAX_STEP_SIDE)
     bias = _check_number(bias, "bias")
     sh, sw = check_pair(stride, "stride", minimum=1)
     row, col = check_pair(position, "position", minimum=0)
     fmt = _check_fmt(fmt)
+    _check_figure(fig)
     y = kernels.conv2d(x, kernel, bias=bias, stride=(sh, sw))       # (H_out, W_out)
+    _check_finite_result(y, "`x`, `kernel` and `bias`")
     if row >= y.shape[0] or col >= y.shape[1]:
         raise ValueError(
             f"`position` {(row, col)} is outside the {y.shape[0]}x{y.shape[1]} output; "
@@ -441,6 +640,7 @@ def plot_conv2d_step(x, kernel, position, *, bias=0.0, stride=1, fig=None, fmt="
     kh, kw = kernel.shape
     top, left = row * sh, col * sw
     product = x[top:top + kh, left:left + kw] * kernel              # (KH, KW)
+    _check_finite_result(product, "`x` and `kernel`")
     done = np.full(y.shape, np.nan)
     flat = row * y.shape[1] + col                                    # cells written so far
     done.flat[:flat + 1] = y.flat[:flat + 1]
@@ -503,7 +703,9 @@ def array_to_png(a, *, cmap="gray", vmin=None, vmax=None, scale=1) -> bytes:
     vmin, vmax : float, optional
         Value range; by default the array's minimum and maximum.
     scale : int
-        Each value becomes a ``scale x scale`` block of pixels (nearest neighbour).
+        Each value becomes a ``scale x scale`` block of pixels (nearest
+        neighbour); the image may have at most ``MAX_PNG_PIXELS`` (4096 x 4096)
+        pixels.
 
     Returns
     -------
@@ -516,9 +718,10 @@ def array_to_png(a, *, cmap="gray", vmin=None, vmax=None, scale=1) -> bytes:
     scale = check_int(scale, "scale", minimum=1)
     h, w = a.shape
     if h * w * scale * scale > MAX_PNG_PIXELS:
+        name = "`scale`" if scale > 1 else "`a`"
         raise ValueError(
-            f"`scale` {scale} would make a {w * scale}x{h * scale} image; keep it under "
-            f"{MAX_PNG_PIXELS} pixels"
+            f"{name}: a {h}x{w} array at scale {scale} would make a {w * scale}x{h * scale} "
+            f"image; keep it under {MAX_PNG_PIXELS:,} pixels (4096 x 4096)"
         )
     lut, grey = _lookup_table(cmap)
     lo = float(a.min()) if vmin is None else _check_number(vmin, "vmin")
@@ -541,6 +744,8 @@ def array_to_png(a, *, cmap="gray", vmin=None, vmax=None, scale=1) -> bytes:
 # ----------------------------------------------------------------- activations (lesson 06)
 
 ACTIVATION_NAMES = ("relu", "leaky_relu", "tanh", "sigmoid")
+MAX_ACTIVATION_PANELS = 8   # most panels plot_activations draws
+MAX_CURVE_POINTS = 100_000  # most points of x plot_activations evaluates
 
 
 def _activation_curves(name, x, alpha):
@@ -577,8 +782,10 @@ def plot_activations(names=ACTIVATION_NAMES, *, x=None, derivatives=True, alpha=
     Parameters
     ----------
     names : sequence of {"relu", "leaky_relu", "tanh", "sigmoid"}
+        At most ``MAX_ACTIVATION_PANELS`` (8) names.
     x : (L,) array_like, optional
-        Where to evaluate; default 401 points from -4 to 4.
+        Where to evaluate; default 401 points from -4 to 4 (at most
+        ``MAX_CURVE_POINTS``, 100,000).
     derivatives : bool
     alpha : float
         Slope of leaky ReLU for negative inputs (Keras's default 0.2).
@@ -592,18 +799,27 @@ def plot_activations(names=ACTIVATION_NAMES, *, x=None, derivatives=True, alpha=
     """
     if isinstance(names, str):
         names = [names]
+    if isinstance(names, np.ndarray) and names.ndim == 1:
+        names = names.tolist()
+    if not isinstance(names, (list, tuple)):
+        raise TypeError(f"`names` must be a name or a list of names from "
+                        f"{', '.join(map(repr, ACTIVATION_NAMES))}, got {describe(names)}")
     names = list(names)
     if not names:
         raise ValueError("`names` must name at least one activation function")
+    _check_at_most(len(names), MAX_ACTIVATION_PANELS, "names", "panels")
     for name in names:
-        if name not in ACTIVATION_NAMES:
+        if not isinstance(name, str) or name not in ACTIVATION_NAMES:
             raise ValueError(
                 f"`names` must hold names from {', '.join(map(repr, ACTIVATION_NAMES))}, "
                 f"got {describe(name)}")
     x = np.linspace(-4, 4, 401) if x is None else as_array(x, "x", ndims=1)
     if x.size < 2:
         raise ValueError(f"`x` must hold at least 2 points, got {x.size}")
+    _check_at_most(x.size, MAX_CURVE_POINTS, "x", "points")
+    derivatives = _check_flag(derivatives, "derivatives")
     alpha = _check_number(alpha, "alpha")
+    _check_figure(fig)
     if fig is None:
         fig = plt.figure(figsize=(3.2 * len(names), 3.0), layout="constrained")
     else:
@@ -625,6 +841,11 @@ def plot_activations(names=ACTIVATION_NAMES, *, x=None, derivatives=True, alpha=
 
 
 # ----------------------------------------------------------------- channels (lesson 04)
+
+MAX_CHANNEL_SIDE = 32       # largest padded input (rows or columns) the channel pictures draw
+MAX_CHANNELS = 8            # most input channels they draw (one row each)
+MAX_FILTERS = 64            # most filters (the picture shows one at a time)
+
 
 class _ChannelStep(NamedTuple):
     """One output cell of a multi-channel convolution, taken apart."""
@@ -650,7 +871,13 @@ def _channel_step(x, kernel, position, bias=None, stride=1, padding=0) -> _Chann
     if not isinstance(position, (tuple, list)) or len(position) != 3:
         raise ValueError(f"`position` must be (row, col, filter), got {describe(position)}")
     row, col, f = (check_int(v, "position", minimum=0) for v in position)
+    _check_side(x, "x", MAX_CHANNEL_SIDE)
+    _check_side(kernel, "kernel", MAX_CHANNEL_SIDE)
+    _check_at_most(x.shape[2], MAX_CHANNELS, "x", "channels")
+    _check_at_most(kernel.shape[3], MAX_FILTERS, "kernel", "filters")
+    _check_padding_numbers(padding, MAX_CHANNEL_SIDE)
     output = kernels.conv2d(x[None], kernel, bias, stride=stride, padding=padding)[0]
+    _check_finite_result(output, "`x`, `kernel` and `bias`")
     h_out, w_out, k = output.shape                                    # (H_out, W_out, K)
     if row >= h_out or col >= w_out or f >= k:
         raise ValueError(
@@ -658,15 +885,35 @@ def _channel_step(x, kernel, position, bias=None, stride=1, padding=0) -> _Chann
             f"0..{h_out - 1}, columns 0..{w_out - 1}, filters 0..{k - 1}")
     kh, kw = kernel.shape[:2]
     padded, pads = kernels.pad2d(x[None], padding, kernel_size=(kh, kw), stride=stride)
+    if max(padded.shape[1:3]) > MAX_CHANNEL_SIDE:
+        raise ValueError(
+            f"`padding`: the padded input is {padded.shape[1]}x{padded.shape[2]} cells; the "
+            f"pictures draw at most {MAX_CHANNEL_SIDE} cells a side. Use less padding.")
     sh, sw = check_pair(stride, "stride", minimum=1)
     top, left = row * sh, col * sw
     weights = kernel[..., f]                                          # (KH, KW, C)
     products = padded[0, top:top + kh, left:left + kw, :] * weights   # (KH, KW, C)
     sums = products.sum(axis=(0, 1))                                  # (C,)
     b = 0.0 if bias is None else float(np.broadcast_to(as_array(bias, "bias"), (k,))[f])
-    assert np.isclose(sums.sum() + b, output[row, col, f])
+    _check_finite_result(products, "`x` and `kernel`")
     return _ChannelStep(padded[0], pads, top, left, weights, products, sums, b,
                         float(output[row, col, f]), output)
+
+
+def _check_padding_numbers(padding, limit: int, name: str = "padding") -> None:
+    """Refuse, before anything is padded, a number of zeros above ``limit`` in ``padding``.
+
+    ``padding`` may be a name, an int or nested pairs of ints; anything else
+    is left for :mod:`cnnlab.kernels` to explain.
+    """
+    stack = [padding]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (tuple, list)) and len(item) <= 4:
+            stack.extend(item)
+        elif isinstance(item, numbers.Integral) and not isinstance(item, bool) and item > limit:
+            raise ValueError(f"`{name}` of {item} is more than the picture can draw: at most "
+                             f"{limit} cells a side. Use a smaller `{name}`.")
 
 
 def _equation(step, position, fmt) -> str:
@@ -698,6 +945,9 @@ def plot_channel_step(x, kernel, position, *, bias=None, stride=1, padding=0, fm
     bias : float or (K,) array_like, optional
     stride : int or (int, int)
     padding : as in :func:`cnnlab.kernels.conv2d`
+        With it the input may be at most ``MAX_CHANNEL_SIDE`` (32) cells a
+        side, with at most ``MAX_CHANNELS`` (8) channels and
+        ``MAX_FILTERS`` (64) filters.
     fmt : str
     fig : matplotlib Figure, optional
         Cleared and reused; a new one is made when omitted.
@@ -708,6 +958,7 @@ def plot_channel_step(x, kernel, position, *, bias=None, stride=1, padding=0, fm
         Axes in order: for each channel input, filter slice, product; then the output map.
     """
     fmt = _check_fmt(fmt)
+    _check_figure(fig)
     step = _channel_step(x, kernel, position, bias, stride, padding)
     row, col, f = position
     hp, wp, c = step.padded.shape
@@ -812,6 +1063,9 @@ def _html_table(a, fmt, cell_class) -> str:
 
 MAX_ARITHMETIC_SIDE = 20    # largest padded input (rows or columns) the arithmetic pictures draw
 MAX_POOL_SIDE = 32          # largest padded feature map show_pooling draws
+MAX_FRAME_PANELS = 64       # most steps show_convolution_frames draws (an 8x8 output)
+MAX_ANIMATION_FRAMES = 144  # most steps save_convolution_animation writes (a 12x12 output)
+MAX_FONT_SIZE = 72.0        # largest fontsize (points) of the numbers in the cells
 CELL_INCHES = 0.42          # side of one cell in the arithmetic and pooling pictures
 GRID_CELL_INCHES = 0.27     # the same in show_convolution_frames' grid of small panels
 INPUT_FILL = "#d6e6f5"      # input cells (blue, as in Dumoulin & Visin's guide)
@@ -882,9 +1136,9 @@ def arithmetic_example(n, kernel_size, *, seed=0):
     Parameters
     ----------
     n : int
-        Side of the square input.
+        Side of the square input, 1 to ``MAX_ARITHMETIC_SIDE`` (20).
     kernel_size : int
-        Side of the square kernel.
+        Side of the square kernel, 1 to ``MAX_ARITHMETIC_SIDE``.
     seed : int
         Seed of the random numbers.
 
@@ -897,6 +1151,10 @@ def arithmetic_example(n, kernel_size, *, seed=0):
     """
     n = check_int(n, "n", minimum=1)
     k = check_int(kernel_size, "kernel_size", minimum=1)
+    for name, value in (("n", n), ("kernel_size", k)):
+        if value > MAX_ARITHMETIC_SIDE:
+            raise ValueError(f"`{name}` must be at most {MAX_ARITHMETIC_SIDE} (the pictures draw "
+                             f"at most {MAX_ARITHMETIC_SIDE} cells a side), got {value}")
     rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     x = rng.integers(0, 4, size=(n, n)).astype(float)           # (n, n)
     kernel = rng.integers(0, 3, size=(k, k)).astype(float)      # (k, k)
@@ -929,7 +1187,12 @@ def convolution_frames(x, kernel, *, stride=1, padding="valid", dilation=1):
 
     x = as_array(x, "x", ndims=2)
     kernel = as_array(kernel, "kernel", ndims=2)
+    _check_side(x, "x", MAX_ARITHMETIC_SIDE, "the pictures")
+    _check_side(kernel, "kernel", MAX_ARITHMETIC_SIDE, "the pictures")
+    _check_padding_numbers(padding, MAX_ARITHMETIC_SIDE)
+    _check_padding_numbers(dilation, MAX_ARITHMETIC_SIDE, "dilation")
     y = kernels.conv2d(x, kernel, stride=stride, padding=padding, dilation=dilation)  # (H_out, W_out)
+    _check_finite_result(y, "`x` and `kernel`")
     padded, pads = kernels.pad2d(x, padding, kernel_size=kernel.shape, stride=stride,
                                  dilation=dilation)              # (H_p, W_p)
     if max(padded.shape) > MAX_ARITHMETIC_SIDE:
@@ -943,7 +1206,7 @@ def convolution_frames(x, kernel, *, stride=1, padding="valid", dilation=1):
     for step, (r, c) in enumerate(np.ndindex(y.shape)):
         cells = offsets + (r * sh, c * sw)                       # (KH*KW, 2)
         under = padded[cells[:, 0], cells[:, 1]]                 # (KH*KW,)
-        assert np.isclose(under @ kernel.ravel(), y[r, c]), "picture and kernel disagree"
+        assert np.isclose(under @ kernel.ravel(), y[r, c]), "picture and kernel disagree"  # y finite
         output = np.full(y.shape, np.nan)
         output.flat[:step + 1] = y.flat[:step + 1]
         frames.append(ConvolutionFrame(
@@ -987,11 +1250,15 @@ def plot_convolution_frame(frame, ax=None, *, fmt="{:g}", title=None, fontsize=N
             f"got {describe(frame)}"
         )
     fmt = _check_fmt(fmt)
+    _check_axes(ax)
+    title = _check_text(title)
+    if fontsize is not None:
+        fontsize = _check_font(fontsize)
     span = _frame_span(frame)
     if ax is None:
         ax = _new_axes(None, (span[0] * CELL_INCHES, span[1] * CELL_INCHES + 0.4))
         fontsize = _CELL_FONT * CELL_INCHES * 72 if fontsize is None else fontsize
-    fontsize = _fit_font(ax, span) if fontsize is None else _check_number(fontsize, "fontsize")
+    fontsize = _fit_font(ax, span) if fontsize is None else fontsize
     _draw_frame(ax, frame, fmt, fontsize)
     if title is None:
         r, c = frame.position
@@ -999,6 +1266,14 @@ def plot_convolution_frame(frame, ax=None, *, fmt="{:g}", title=None, fontsize=N
                  f"y[{r}, {c}] = {_format(fmt, frame.value)}")
     ax.set_title(title, fontsize=min(max(fontsize, 8), 11))
     return ax
+
+
+def _check_font(fontsize) -> float:
+    fontsize = _check_number(fontsize, "fontsize")
+    if not 0 < fontsize <= MAX_FONT_SIZE:
+        raise ValueError(f"`fontsize` must be above 0 and at most {MAX_FONT_SIZE:g} points, "
+                         f"got {fontsize:g}")
+    return fontsize
 
 
 def show_convolution_frames(x, kernel, *, stride=1, padding="valid", dilation=1, ncols=None,
@@ -1018,6 +1293,8 @@ def show_convolution_frames(x, kernel, *, stride=1, padding="valid", dilation=1,
         Panels per row; by default the number of output columns.
     fmt : str
 
+    At most ``MAX_FRAME_PANELS`` (64) steps are drawn (an 8x8 output).
+
     Returns
     -------
     matplotlib Figure
@@ -1025,6 +1302,8 @@ def show_convolution_frames(x, kernel, *, stride=1, padding="valid", dilation=1,
     """
     frames = convolution_frames(x, kernel, stride=stride, padding=padding, dilation=dilation)
     fmt = _check_fmt(fmt)
+    _check_at_most(len(frames), MAX_FRAME_PANELS, "x",
+                   "panels, one per output cell (use a stride, or a smaller input)")
     h_out, w_out = frames[0].output.shape
     ncols = w_out if ncols is None else check_int(ncols, "ncols", minimum=1)
     ncols = min(ncols, len(frames))
@@ -1064,10 +1343,12 @@ def save_convolution_animation(path, x, kernel, *, stride=1, padding="valid", di
     stride, padding, dilation
         As in :func:`cnnlab.kernels.conv2d`.
     fps : float
-        Frames per second.
+        Frames per second, 0.1 to 100.
     fmt : str
     dpi : int
-        Pixels per inch (a cell is ``0.42 * dpi`` pixels wide).
+        Pixels per inch (a cell is ``0.42 * dpi`` pixels wide), 20 to 300.
+
+    At most ``MAX_ANIMATION_FRAMES`` (144) frames (a 12x12 output) are written.
 
     Returns
     -------
@@ -1089,9 +1370,15 @@ def save_convolution_animation(path, x, kernel, *, stride=1, padding="valid", di
     fps = _check_number(fps, "fps")
     if fps <= 0:
         raise ValueError(f"`fps` must be positive, got {fps}")
+    if not 0.1 <= fps <= 100:
+        raise ValueError(f"`fps` must be from 0.1 to 100 frames per second, got {fps:g}")
     dpi = check_int(dpi, "dpi", minimum=20)
+    if dpi > 300:
+        raise ValueError(f"`dpi` must be at most 300 (pixels per inch), got {dpi}")
     fmt = _check_fmt(fmt)
     frames = convolution_frames(x, kernel, stride=stride, padding=padding, dilation=dilation)
+    _check_at_most(len(frames), MAX_ANIMATION_FRAMES, "x",
+                   "frames, one per output cell (use a stride, or a smaller input)")
     span_x, span_y = _frame_span(frames[0])
     fig = Figure(figsize=(span_x * CELL_INCHES, span_y * CELL_INCHES + 0.4))
     ax = fig.add_axes((0.02, 0.02, 0.96, span_y / (span_y + 0.4 / CELL_INCHES) - 0.02))
@@ -1253,12 +1540,16 @@ def show_pooling(x, ax=None, *, pool_size=2, stride=None, padding="valid", kind=
     """
     layout = _pooling_layout(x, pool_size, stride, padding, kind)
     fmt = _check_fmt(fmt)
+    _check_axes(ax)
+    title = _check_text(title)
+    if fontsize is not None:
+        fontsize = _check_font(fontsize)
     span = _pool_span(layout)
     if ax is None:
         cell = min(CELL_INCHES, 9.0 / span[0])
         ax = _new_axes(None, (span[0] * cell, span[1] * cell + 0.4))
         fontsize = _CELL_FONT * cell * 72 if fontsize is None else fontsize
-    fontsize = _fit_font(ax, span) if fontsize is None else _check_number(fontsize, "fontsize")
+    fontsize = _fit_font(ax, span) if fontsize is None else fontsize
     _draw_pooling(ax, layout, fmt, fontsize)
     if title is None:
         (ph, pw), (sh, sw) = layout.size, layout.stride
@@ -1289,17 +1580,27 @@ def _pooling_layout(x, pool_size, stride, padding, kind) -> _PoolingLayout:
 
     x = as_array(x, "x", ndims=2)
     kind = check_choice(kind, "kind", POOL_KINDS)
-    pool = {"max": kernels.max_pool2d, "avg": kernels.avg_pool2d, "sum": kernels.sum_pool2d}
-    out = pool[kind](x, pool_size, stride, padding)               # (H_out, W_out)
     size = check_pair(pool_size, "pool_size", minimum=1)
-    stride = size if stride is None else check_pair(stride, "stride", minimum=1)
+    stride_arg, stride = stride, size if stride is None else check_pair(stride, "stride", minimum=1)
+    padding = check_choice(padding, "padding", ("valid", "same"))
+    if 0 in x.shape:
+        raise ValueError(f"`x` must not be empty, got shape {x.shape}")
+    if max(x.shape) > MAX_POOL_SIDE:
+        raise ValueError(f"`x` is {x.shape[0]}x{x.shape[1]} cells; the picture draws at most "
+                         f"{MAX_POOL_SIDE} cells a side")
+    if max(size) > MAX_POOL_SIDE:
+        raise ValueError(f"`pool_size` {size[0]}x{size[1]} is larger than the picture can draw "
+                         f"(at most {MAX_POOL_SIDE} cells a side)")
     pads = tuple(shapes._pool_plan(n, p, s, padding)[:2] for n, p, s in zip(x.shape, size, stride))
-    padded = np.pad(x, pads, constant_values=np.nan)              # (H_p, W_p)
-    if max(padded.shape) > MAX_POOL_SIDE:
+    if max(n + a + b for n, (a, b) in zip(x.shape, pads)) > MAX_POOL_SIDE:
+        h, w = (n + a + b for n, (a, b) in zip(x.shape, pads))
         raise ValueError(
-            f"`x` with its padding is {padded.shape[0]}x{padded.shape[1]} cells; the picture "
-            f"draws at most {MAX_POOL_SIDE} cells a side"
+            f"`x` with its padding is {h}x{w} cells; the picture draws at most {MAX_POOL_SIDE} "
+            "cells a side"
         )
+    pool = {"max": kernels.max_pool2d, "avg": kernels.avg_pool2d, "sum": kernels.sum_pool2d}
+    out = pool[kind](x, pool_size, stride_arg, padding)           # (H_out, W_out)
+    padded = np.pad(x, pads, constant_values=np.nan)              # (H_p, W_p)
     corners = np.zeros((*out.shape, 2), dtype=int)
     winners = np.zeros((*out.shape, 2), dtype=int)
     for i, j in np.ndindex(out.shape):
@@ -1390,6 +1691,9 @@ def _draw_pooling(ax, layout, fmt, fontsize):
 
 # ----------------------------------------------------------------- LeNet-5 (lesson 09)
 
+MAX_CLASSES = 100           # most classes confusion_matrix draws
+MAX_TABLE_SIDE = 64         # most maps (rows or columns) show_connection_table draws
+
 def confusion_counts(y_true, y_pred, n_classes=10) -> np.ndarray:
     """Count how often each true class was predicted as each class (lesson 09).
 
@@ -1398,6 +1702,7 @@ def confusion_counts(y_true, y_pred, n_classes=10) -> np.ndarray:
     y_true, y_pred : (N,) array_like of int
         Labels and predictions in ``0 .. n_classes - 1``.
     n_classes : int
+        The counts take ``8 * n_classes**2`` bytes (at most 4 GB).
 
     Returns
     -------
@@ -1406,14 +1711,23 @@ def confusion_counts(y_true, y_pred, n_classes=10) -> np.ndarray:
         correct answers and the rows sum to the number of examples per class.
     """
     n_classes = check_int(n_classes, "n_classes", minimum=1)
+    check_allocation((n_classes, n_classes), "n_classes", what="the table of counts")
+    return _confusion_counts(y_true, y_pred, n_classes, "")
+
+
+def _confusion_counts(y_true, y_pred, n_classes, classes_from) -> np.ndarray:
+    """:func:`confusion_counts` after ``n_classes`` is checked; ``classes_from`` explains it."""
     t = as_array(y_true, "y_true", ndims=1)
     p = as_array(y_pred, "y_pred", ndims=1)
     if t.shape != p.shape:
-        raise ValueError(f"`y_true` and `y_pred` must have the same length, got {len(t)} "
-                         f"and {len(p)}")
+        raise ValueError(f"`y_true` and `y_pred` must have the same length (one prediction per "
+                         f"label), got {len(t)} and {len(p)}")
     for name, v in (("y_true", t), ("y_pred", p)):
-        if np.any(v != np.round(v)) or np.any(v < 0) or np.any(v >= n_classes):
-            raise ValueError(f"`{name}` must hold whole class numbers 0 to {n_classes - 1}")
+        wrong = (v != np.round(v)) | (v < 0) | (v >= n_classes)
+        if np.any(wrong):
+            bad = v[np.argmax(wrong)]
+            raise ValueError(f"`{name}` must hold whole class numbers 0 to {n_classes - 1}"
+                             f"{classes_from}, got {bad:g} at position {int(np.argmax(wrong))}")
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(counts, (t.astype(np.int64), p.astype(np.int64)), 1)
     return counts
@@ -1432,7 +1746,8 @@ def confusion_matrix(y_true, y_pred, ax=None, *, labels=None, title=None):
         Labels and predictions, ``0 .. 9`` (or ``0 .. len(labels) - 1``).
     ax : matplotlib Axes, optional
     labels : list of str, optional
-        Class names for the axes; default ``"0"`` .. ``"9"``.
+        Class names for the axes, at most ``MAX_CLASSES`` (100); default
+        ``"0"`` .. ``"9"``.
     title : str, optional
         Default: the accuracy and the number of mistakes.
 
@@ -1440,12 +1755,21 @@ def confusion_matrix(y_true, y_pred, ax=None, *, labels=None, title=None):
     -------
     matplotlib Axes
     """
+    if labels is not None:
+        labels = _check_names(labels, "labels")
+        if not labels:
+            raise ValueError("`labels` must name at least one class, got an empty list")
+        _check_at_most(len(labels), MAX_CLASSES, "labels", "classes")
     n = 10 if labels is None else len(labels)
-    counts = confusion_counts(y_true, y_pred, n)                       # (n, n)
+    _check_axes(ax)
+    title = _check_text(title)
+    classes_from = (" (the classes of the 10 digits; pass `labels` for other classes)"
+                    if labels is None else f" (`labels` names {n} classes)")
+    counts = _confusion_counts(y_true, y_pred, n, classes_from)        # (n, n)
     wrong = counts - np.diag(np.diag(counts))
     ax = _new_axes(ax, (6.2, 5.6))
     show_matrix(counts, ax, cmap="Blues", vmin=0, vmax=max(1, int(wrong.max())))
-    names = [str(i) for i in range(n)] if labels is None else [str(s) for s in labels]
+    names = [str(i) for i in range(n)] if labels is None else labels
     ax.set_xticks(range(n), names, fontsize=9)
     ax.set_yticks(range(n), names, fontsize=9)
     ax.set_xlabel("predicted class")
@@ -1469,6 +1793,7 @@ def show_connection_table(table, ax=None, *, title=None):
     Parameters
     ----------
     table : (C_in, C_out) array_like of 0 and 1
+        At most ``MAX_TABLE_SIDE`` (64) rows and columns.
     ax : matplotlib Axes, optional
     title : str, optional
 
@@ -1477,6 +1802,10 @@ def show_connection_table(table, ax=None, *, title=None):
     matplotlib Axes
     """
     table = as_array(table, "table", ndims=2)
+    if table.size == 0:
+        raise ValueError(f"`table` must not be empty, got shape {table.shape}")
+    _check_side(table, "table", MAX_TABLE_SIDE)
+    title = _check_text(title)
     if not np.all((table == 0) | (table == 1)):
         raise ValueError("`table` must hold only 0 and 1 (1 = connected)")
     rows, cols = table.shape
@@ -1507,6 +1836,10 @@ def show_connection_table(table, ax=None, *, title=None):
 
 # ----------------------------------------------------------------- training curves (lesson 08)
 
+MAX_LINES = 100             # most curves / paths / networks one plot draws
+MAX_LOSS_STEPS = 10_000_000  # longest curve plot_loss_curves draws
+MAX_LEVELS = 100            # most contour lines plot_descent_paths draws
+
 def plot_loss_curves(curves, ax=None, *, smooth=1, steps_per_epoch=None, log=False,
                      ylabel=None, title=None):
     """Loss against training step, one line per run.
@@ -1516,7 +1849,8 @@ def plot_loss_curves(curves, ax=None, *, smooth=1, steps_per_epoch=None, log=Fal
     Parameters
     ----------
     curves : dict of str -> (steps,) array_like
-        The loss of every step of each run, by label.
+        The loss of every step of each run, by label; at most ``MAX_LINES``
+        (100) runs of at most ``MAX_LOSS_STEPS`` (10 million) steps.
     ax : matplotlib Axes, optional
     smooth : int
         Draw the mean of the last ``smooth`` steps (1 = the raw losses), which
@@ -1536,15 +1870,22 @@ def plot_loss_curves(curves, ax=None, *, smooth=1, steps_per_epoch=None, log=Fal
     """
     if not isinstance(curves, dict) or not curves:
         raise TypeError(f"`curves` must be a non-empty dict of label -> losses, got {describe(curves)}")
+    _check_at_most(len(curves), MAX_LINES, "curves", "curves")
     smooth = check_int(smooth, "smooth", minimum=1)
     per_epoch = _steps_per_epoch(steps_per_epoch, curves)
-    ax = _new_axes(ax, (6.5, 3.8))
+    log = _check_flag(log, "log")
+    title, ylabel = _check_text(title), _check_text(ylabel, "ylabel")
+    losses_by_label = {}
     for label, losses in curves.items():
         y = as_array(losses, f"curves[{label!r}]", ndims=1)
         if len(y) == 0:
             raise ValueError(f"`curves[{label!r}]` is empty")
+        _check_at_most(len(y), MAX_LOSS_STEPS, f"curves[{label!r}]", "steps")
+        losses_by_label[label] = y
+    ax = _new_axes(ax, (6.5, 3.8))
+    for label, y in losses_by_label.items():
         window = min(smooth, len(y))
-        y = np.convolve(y, np.ones(window) / window, mode="valid")  # mean of the last `window` steps
+        y = _running_mean(y, window)                                # mean of the last `window` steps
         steps = np.arange(window, window + len(y), dtype=float)  # step number of each mean (1-based)
         x = steps if per_epoch is None else steps / per_epoch[label]
         ax.plot(x, y, label=str(label), linewidth=1.6)
@@ -1558,6 +1899,14 @@ def plot_loss_curves(curves, ax=None, *, smooth=1, steps_per_epoch=None, log=Fal
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+def _running_mean(y, window):
+    """Means of ``window`` consecutive values (``np.convolve``; cumulative sums when long)."""
+    if window * len(y) <= 10**7:
+        return np.convolve(y, np.ones(window) / window, mode="valid")
+    total = np.concatenate([[0.0], np.cumsum(y, dtype=np.float64)])
+    return (total[window:] - total[:-window]) / window
 
 
 def _steps_per_epoch(value, curves):
@@ -1591,8 +1940,8 @@ def plot_descent_paths(loss, paths, ax=None, *, xlim, ylim, levels=12, minimum=N
     xlim, ylim : (float, float)
         The part of the plane to draw.
     levels : int
-        Number of contour lines (spaced evenly in the square root of the loss,
-        so the valley floor gets lines too).
+        Number of contour lines, 2 to ``MAX_LEVELS`` (100), spaced evenly in
+        the square root of the loss, so the valley floor gets lines too.
     minimum : (float, float), optional
         Marked with a star.
     labels : (str, str)
@@ -1607,35 +1956,63 @@ def plot_descent_paths(loss, paths, ax=None, *, xlim, ylim, levels=12, minimum=N
         raise TypeError(f"`loss` must be a function loss(w, b), got {describe(loss)}")
     if not isinstance(paths, dict):
         raise TypeError(f"`paths` must be a dict of label -> (steps, 2) arrays, got {describe(paths)}")
+    _check_at_most(len(paths), MAX_LINES, "paths", "paths")
     xlim, ylim = _check_limits(xlim, "xlim"), _check_limits(ylim, "ylim")
+    for name, (low, high) in (("xlim", xlim), ("ylim", ylim)):
+        if not low < high:
+            raise ValueError(f"`{name}` must be (low, high) with low < high, got {(low, high)}")
     levels = check_int(levels, "levels", minimum=2)
-    ax = _new_axes(ax, (6, 4.5))
-    w, b = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))  # (200, 200) each
-    z = as_array(loss(w, b), "loss(w, b)")
-    if z.shape != w.shape:
-        raise ValueError(f"`loss` must return an array of the grid's shape {w.shape}, got {z.shape}")
-    root = np.sqrt(np.maximum(z, 0))  # contour lines evenly spaced in sqrt(loss)
-    ax.contour(w, b, root, levels=np.linspace(root.min(), root.max(), levels + 1)[1:],
-               colors="0.7", linewidths=0.8)
+    if levels > MAX_LEVELS:
+        raise ValueError(f"`levels` must be at most {MAX_LEVELS} contour lines, got {levels}")
+    minimum = None if minimum is None else _check_limits(minimum, "minimum")
+    if not isinstance(labels, (tuple, list)) or len(labels) != 2:
+        raise ValueError(f"`labels` must be a pair of names such as ('w', 'b'), got "
+                         f"{describe(labels)}")
+    title = _check_text(title)
+    checked = {}
     for label, path in paths.items():
         p = as_array(path, f"paths[{label!r}]", ndims=2)
         if p.shape[1] != 2 or len(p) == 0:
             raise ValueError(f"`paths[{label!r}]` must have shape (steps + 1, 2), got {p.shape}")
+        checked[label] = p
+    _check_axes(ax)
+    w, b = np.meshgrid(np.linspace(*xlim, 200), np.linspace(*ylim, 200))  # (200, 200) each
+    z = _loss_grid(loss, w, b)
+    ax = _new_axes(ax, (6, 4.5))
+    root = np.sqrt(np.maximum(z, 0))  # contour lines evenly spaced in sqrt(loss)
+    if root.max() > root.min():       # a flat loss has no contour lines
+        ax.contour(w, b, root, levels=np.linspace(root.min(), root.max(), levels + 1)[1:],
+                   colors="0.7", linewidths=0.8)
+    for label, p in checked.items():
         marker = "o" if len(p) <= 60 else None
         ax.plot(p[:, 0], p[:, 1], marker=marker, markersize=3, linewidth=1.4, label=str(label))
-    if paths:
-        start = as_array(next(iter(paths.values())), "paths")[0]
+    if checked:
+        start = next(iter(checked.values()))[0]
         ax.plot(*start, "ks", markersize=6, label="start")
     if minimum is not None:
-        ax.plot(*_check_limits(minimum, "minimum"), "k*", markersize=12, label="minimum")
+        ax.plot(*minimum, "k*", markersize=12, label="minimum")
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
-    ax.set_xlabel(labels[0])
-    ax.set_ylabel(labels[1])
+    ax.set_xlabel(str(labels[0]))
+    ax.set_ylabel(str(labels[1]))
     ax.legend(frameon=False, fontsize=9, loc="best")
     if title is not None:
         ax.set_title(title)
     return ax
+
+
+def _loss_grid(loss, w, b) -> np.ndarray:
+    """``loss(w, b)`` on the grid, checked: finite numbers of the grid's shape."""
+    try:
+        z = loss(w, b)
+    except Exception as exc:  # noqa: BLE001 - the caller's function: say which argument failed
+        raise ValueError(f"`loss` raised {type(exc).__name__} when called on the grid: {exc}. "
+                         "It must accept two arrays w and b of the same shape (use np.exp, "
+                         "np.sqrt, ... rather than math.exp) and return loss values.") from exc
+    z = as_array(z, "loss")
+    if z.shape != w.shape:
+        raise ValueError(f"`loss` must return an array of the grid's shape {w.shape}, got {z.shape}")
+    return z
 
 
 def _check_limits(pair, name):
@@ -1665,24 +2042,38 @@ def show_image_grid(rows, *, row_labels=None, titles=None, cmap="gray", vmin=0.0
     vmin, vmax : float
         The brightness range shared by every panel (``[0, 1]`` by default).
     size : float
-        Side of one panel in inches.
+        Side of one panel in inches, 0.2 to 10.
+
+    At most ``MAX_PANELS`` (400) images, each of at most ``MAX_MATRIX_CELLS`` pixels.
 
     Returns
     -------
     matplotlib Figure
     """
     if isinstance(rows, (list, tuple)):
+        if not rows:
+            raise ValueError("`rows` must hold at least one row of images, got an empty list")
         grid = [as_array(r, f"rows[{i}]", ndims=(3, 4)) for i, r in enumerate(rows)]
     else:
         grid = list(as_array(rows, "rows", ndims=(4, 5)))
     grid = [r[..., 0] if r.ndim == 4 and r.shape[-1] == 1 else r for r in grid]
-    if any(r.ndim != 3 for r in grid) or len({len(r) for r in grid}) != 1 or not len(grid[0]):
+    if not grid or any(r.ndim != 3 for r in grid) or len({len(r) for r in grid}) != 1 \
+            or not len(grid[0]) or any(0 in r.shape for r in grid):
         raise ValueError("`rows` must hold rows of the same number K >= 1 of 2D images, got "
                          f"shapes {[r.shape for r in grid]}")
     n_rows, n_cols = len(grid), len(grid[0])
+    _check_at_most(n_rows * n_cols, MAX_PANELS, "rows", "images")
+    _check_at_most(max(r[0].size for r in grid), MAX_MATRIX_CELLS, "rows", "pixels in one image")
     for name, labels, n in (("row_labels", row_labels, n_rows), ("titles", titles, n_cols)):
-        if labels is not None and (isinstance(labels, str) or len(labels) != n):
-            raise ValueError(f"`{name}` must hold {n} strings, got {describe(labels)}")
+        if labels is not None:
+            if isinstance(labels, str):
+                raise ValueError(f"`{name}` must hold {n} strings, got {describe(labels)}")
+            _check_names(labels, name, n)
+    cmap = _check_cmap(cmap)
+    vmin, vmax = _check_number(vmin, "vmin"), _check_number(vmax, "vmax")
+    if vmin > vmax:
+        raise ValueError(f"`vmin` ({vmin:g}) must not be larger than `vmax` ({vmax:g})")
+    size = _check_between(size, "size", 0.2, 10.0, unit=" inches")
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols + 0.6, size * n_rows),
                              squeeze=False, layout="constrained")
     for i, row in enumerate(grid):
@@ -1758,6 +2149,7 @@ _KIND_GROUPS = {
     "Concatenate": "merge", "Add": "merge", "Flatten": "reshape", "ZeroPadding2D": "reshape",
 }
 _NOT_DRAWN = ("Dropout", "ReLU", "Activation")   # no weights, shape unchanged
+MAX_BLOCKS = 500            # most layers draw_architecture draws
 
 
 class _Block(NamedTuple):
@@ -1793,11 +2185,14 @@ def draw_architecture(model_or_layers, ax=None, *, title=None):
     matplotlib Axes
         Every block is a patch whose gid is ``"block:<layer name>"``.
     """
+    _check_axes(ax)
+    title = _check_text(title)
     if hasattr(model_or_layers, "layers") and hasattr(model_or_layers, "get_config"):
         blocks = _model_blocks(model_or_layers)
         title = model_or_layers.name if title is None else title
     else:
         blocks = _listed_blocks(model_or_layers)
+    _check_at_most(len(blocks), MAX_BLOCKS, "model_or_layers", "blocks (layers)")
     xs, levels = _block_positions(blocks)
     columns = max(xs.values()) - min(xs.values()) + 1
     depth = max(levels.values()) + 1
@@ -1859,10 +2254,22 @@ def _listed_blocks(layers) -> list[_Block]:
         else:
             raise ValueError(f"`model_or_layers[{index}]` must be (name, shape) or "
                              f"(name, kind, shape), got {describe(entry)}")
-        shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+        shape = _check_block_shape(shape, index)
         parents = (blocks[-1].name,) if blocks else ()
         blocks.append(_Block(str(name), str(kind), shape, parents))
     return blocks
+
+
+def _check_block_shape(shape, index) -> tuple:
+    """A layer's output shape: an int or a short sequence of ints (``None`` for any size)."""
+    def size(n):
+        return n is None or (isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 0)
+    if size(shape) and shape is not None:
+        return (int(shape),)
+    if isinstance(shape, (tuple, list)) and len(shape) <= 8 and all(size(n) for n in shape):
+        return tuple(None if n is None else int(n) for n in shape)
+    raise ValueError(f"`model_or_layers[{index}]`: the shape must be an int or a tuple of "
+                     f"ints such as (28, 28, 6), got {describe(shape)}")
 
 
 def _keras_history(node) -> list[str]:
@@ -1971,12 +2378,19 @@ def plot_layer_values(values, ax=None, *, ylabel="value", log=False, title=None)
             isinstance(v, dict) and v for v in values.values()):
         raise TypeError("`values` must be a non-empty dict of label -> {layer name: value}, "
                         f"got {describe(values)}")
-    names = list(next(iter(values.values())))
-    ax = _new_axes(ax, (max(5.5, 0.32 * len(names) + 2.0), 3.6))
+    _check_at_most(len(values), MAX_LINES, "values", "networks")
+    log = _check_flag(log, "log")
+    title, ylabel = _check_text(title), _check_text(ylabel, "ylabel")
+    names = [str(name) for name in next(iter(values.values()))]
+    _check_at_most(max(len(v) for v in values.values()), MAX_BLOCKS, "values", "layers")
+    lines = {}
     for label, by_layer in values.items():
         y = as_array(list(by_layer.values()), f"values[{label!r}]", ndims=1)
         if log and np.any(y <= 0):
             raise ValueError(f"`values[{label!r}]` must be positive on a logarithmic axis")
+        lines[label] = y
+    ax = _new_axes(ax, (max(5.5, 0.32 * len(names) + 2.0), 3.6))
+    for label, y in lines.items():
         ax.plot(np.arange(len(y)), y, marker="o", markersize=4, linewidth=1.5, label=str(label))
     ax.set_xticks(range(len(names)), names, rotation=90, fontsize=8)
     ax.set_ylabel(str(ylabel))

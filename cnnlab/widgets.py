@@ -11,20 +11,178 @@ A weight box that holds something other than a finite number (NaN) leaves
 the last good picture on screen and says so in the status line. To change
 several controls with a single redraw, wrap the changes in
 ``with editor.hold_redraw(): ...``.
+
+Every control checks the values it is given. A value it cannot take — out
+of its range (a slider's min to max, a box's bounds listed in each class),
+not one of a menu's options, of the wrong type — is refused before anything
+changes: the control keeps its last good value, the picture stays, and the
+status line says what was refused and what is allowed. Set from code, the
+refusal is also raised, as a :class:`ControlValueError` (both a
+``ValueError`` and the ``traitlets.TraitError`` ipywidgets raises) whose
+message names the control, as its key in ``.controls``, and the allowed
+values. Settings that are allowed but cannot work together (a stride of 0,
+a kernel larger than the padded input) are explained in the status line
+without an error, so a learner can see why.
+
+Every constructor checks its arguments first and bounds what sets a size
+(``MAX_*`` constants below) so that every redraw takes well under a second.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import numbers
 import time
 from contextlib import contextmanager
 
 import ipywidgets as widgets
 import numpy as np
+import traitlets
 
 from . import data, filters, kernels, plot, shapes
 from ._validate import as_array, check_choice, check_int, describe
 from .plot import array_to_png
+
+MAX_WEIGHT = 1e6                  # largest |weight| a weight box or set_kernel takes
+MAX_VALUE = 1e6                   # largest |value| of an input the explorers draw
+MAX_EDITOR_SIDE = 512             # largest side of your own image in KernelEditor
+MAX_CHANNEL_STRIDE = plot.MAX_CHANNEL_SIDE   # ChannelExplorer's stride box
+MAX_SETTING = plot.MAX_ARITHMETIC_SIDE       # PaddingStrideExplorer's p, stride and dilation boxes
+MAX_INSPECTOR_IMAGES = 10_000     # most digits DigitInspector takes (one test set)
+
+
+class ControlValueError(ValueError, traitlets.TraitError):
+    """A control of an explorer was set to a value it cannot take.
+
+    Both a ``ValueError`` (as every cnnlab check) and a
+    ``traitlets.TraitError`` (what ipywidgets raises for a bad value), so
+    code that catches either keeps working. The message names the control
+    (its key in ``.controls``) and the values it takes; the control keeps
+    its last good value and the explorer's status line says the same.
+    """
+
+
+class _Guarded:
+    """Mixin for a control whose explorer checks every new ``value`` before it is set.
+
+    ``_cnnlab_guard(value)`` returns the value to set or raises
+    :class:`ControlValueError`. From code the error is raised; from the
+    browser (``set_state``) the value is dropped and the box is sent its
+    last good value again.
+    """
+
+    _cnnlab_guard = None
+
+    def __setattr__(self, name, value):
+        if name == "value" and self._cnnlab_guard is not None:
+            value = self._cnnlab_guard(value)
+        super().__setattr__(name, value)
+
+    def set_state(self, sync_data):
+        if self._cnnlab_guard is not None and "value" in sync_data:
+            try:
+                self._cnnlab_guard(sync_data["value"])
+            except ControlValueError:
+                super().set_state({k: v for k, v in sync_data.items() if k != "value"})
+                self.send_state("value")
+                return
+        super().set_state(sync_data)
+
+
+def _guarded(cls):
+    """``cls`` with :class:`_Guarded` mixed in: same front end, same DOM, checked values."""
+    return type(cls.__name__, (_Guarded, cls), {"__module__": __name__, "__doc__": cls.__doc__})
+
+
+_IntSlider, _IntText, _FloatText, _Dropdown, _ToggleButtons, _ToggleButton, _Play = (
+    _guarded(c) for c in (widgets.IntSlider, widgets.IntText, widgets.FloatText,
+                          widgets.Dropdown, widgets.ToggleButtons, widgets.ToggleButton,
+                          widgets.Play))
+
+
+def _range_text(low, high) -> str:
+    if low is not None and high is not None:
+        return f"from {low:g} to {high:g}"
+    return f"at most {high:g}" if high is not None else f"at least {low:g}"
+
+
+def _whole_number_check(name, low, high, why=""):
+    """Check of an int control: ``low``/``high`` are numbers, None or callables giving them."""
+    def check(value):
+        lo, hi = (b() if callable(b) else b for b in (low, high))
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise ControlValueError(f"`{name}` must be a whole number {_range_text(lo, hi)}"
+                                    f"{why}, got {describe(value)}")
+        value = int(value)
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ControlValueError(f"`{name}` must be a whole number {_range_text(lo, hi)}"
+                                    f"{why}, got {value}")
+        return value
+    return check
+
+
+def _option_values(control) -> tuple:
+    return tuple(o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in control.options)
+
+
+def _option_check(name, control):
+    def check(value):
+        allowed = _option_values(control)
+        for option in allowed:
+            same_kind = (isinstance(value, str) and isinstance(option, str)) or (
+                isinstance(value, numbers.Integral) and isinstance(option, numbers.Integral)
+                and not isinstance(value, (bool, np.bool_)))
+            if same_kind and option == value:
+                return option
+        raise ControlValueError(f"`{name}` must be one of {', '.join(map(repr, allowed))}, "
+                                f"got {describe(value)}")
+    return check
+
+
+def _weight_check(name):
+    def check(value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise ControlValueError(f"`{name}` must be a number from {-MAX_WEIGHT:g} to "
+                                    f"{MAX_WEIGHT:g}, got {describe(value)}")
+        value = float(value)
+        if not math.isnan(value) and not abs(value) <= MAX_WEIGHT:    # NaN: a box being typed in
+            raise ControlValueError(f"`{name}` must be a number from {-MAX_WEIGHT:g} to "
+                                    f"{MAX_WEIGHT:g}, got {value:g}")
+        return value
+    return check
+
+
+def _flag_check(name):
+    def check(value):
+        if isinstance(value, (bool, np.bool_)) or (
+                isinstance(value, numbers.Integral) and value in (0, 1)):
+            return bool(value)
+        raise ControlValueError(f"`{name}` must be True or False (pressed or not), "
+                                f"got {describe(value)}")
+    return check
+
+
+def _check_values(arr, name: str, limit: float = MAX_VALUE,
+                  why: str = "the explorer writes every number; scale the values down"
+                  ) -> np.ndarray:
+    """Refuse values above ``limit`` in absolute value (their sums would be unreadable or overflow)."""
+    largest = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if largest > limit:
+        raise ValueError(f"`{name}` must hold numbers from {-limit:g} to {limit:g}, got "
+                         f"{largest:g} ({why})")
+    return arr
+
+
+_WEIGHT_REASON = "larger weights make the feature map overflow or unreadable"
+
+
+def _check_input_side(arr, name: str, limit: int, what: str) -> None:
+    if 0 in arr.shape:
+        raise ValueError(f"`{name}` must not be empty, got shape {arr.shape}")
+    if max(arr.shape[:2]) > limit:
+        raise ValueError(f"`{name}` must be at most {limit}x{limit} ({what}), got shape "
+                         f"{arr.shape}")
 
 CUSTOM = "custom"                 # preset entry shown once a weight is edited by hand
 INPUTS = ("photo", "digit", "lines")
@@ -39,6 +197,10 @@ def _number(value: float) -> str:
     return f"{float(value) + 0.0:.3g}"
 
 
+def _shown(value) -> str:
+    return _number(value) if isinstance(value, float) else repr(value)
+
+
 class _Explorer:
     """Redraw machinery shared by the explorers: hold, quiet updates, timing."""
 
@@ -49,11 +211,19 @@ class _Explorer:
         self._holding = 0
         self._dirty = False
         self._quiet_depth = 0
+        self._refused = None              # status line of the last refused control value
+        self._limits: dict[str, tuple] = {}   # int box name -> (low, high, why)
 
     # -- public -------------------------------------------------------------
     @contextmanager
     def hold_redraw(self):
-        """Change several controls, redraw once at the end (if anything changed)."""
+        """Change several controls, redraw once at the end (if anything changed).
+
+        A value refused inside the block is still reported on the status
+        line after the redraw.
+        """
+        if self._holding == 0:
+            self._refused = None
         self._holding += 1
         try:
             yield self
@@ -61,7 +231,10 @@ class _Explorer:
             self._holding -= 1
             if self._holding == 0 and self._dirty:
                 self._dirty = False
+                refused = self._refused
                 self.redraw()
+                if refused:
+                    self.status.value = refused
 
     def redraw(self) -> None:
         """Recompute and redraw now; time it in ``last_redraw_ms``."""
@@ -80,6 +253,36 @@ class _Explorer:
         from IPython.display import display
 
         display(self.widget)
+
+    # -- checked controls -----------------------------------------------------
+    def _guard_controls(self) -> None:
+        """Give every control (not yet checked) the check its kind of widget needs."""
+        for name, control in self.controls.items():
+            if not isinstance(control, _Guarded) or control._cnnlab_guard is not None:
+                continue
+            if isinstance(control, (widgets.IntSlider, widgets.Play)):
+                check = _whole_number_check(name, lambda c=control: c.min,
+                                            lambda c=control: c.max)
+            elif isinstance(control, widgets.IntText):
+                check = _whole_number_check(name, *self._limits.get(name, (None, None, "")))
+            elif isinstance(control, widgets.FloatText):
+                check = _weight_check(name)
+            elif isinstance(control, widgets.ToggleButton):
+                check = _flag_check(name)
+            else:
+                check = _option_check(name, control)
+            self._guard(name, control, check)
+
+    def _guard(self, name, control, check) -> None:
+        def guard(value):
+            try:
+                return check(value)
+            except ControlValueError as exc:
+                self._refused = (f"Refused: {_plain(exc)}. Kept {name} = "
+                                 f"{_shown(control.value)} and the last good picture.")
+                self.status.value = self._refused
+                raise
+        control._cnnlab_guard = guard
 
     # -- shared callbacks -----------------------------------------------------
     @contextmanager
@@ -145,7 +348,8 @@ class BumpEditor(_Explorer):
     signal : (L,) array_like of 0 and 1, optional
         Starting input, ``3 <= L <= 16``; default ``data.bump_signal()``.
     kernel : (3,) array_like, optional
-        Starting weights; default the ``"bump"`` preset ``[0, 1, 0]``.
+        Starting weights, each from ``-MAX_WEIGHT`` to ``MAX_WEIGHT`` (1e6);
+        default the ``"bump"`` preset ``[0, 1, 0]``.
 
     Attributes
     ----------
@@ -170,21 +374,19 @@ class BumpEditor(_Explorer):
         if not np.all((signal == 0) | (signal == 1)):
             raise ValueError(f"`signal` must hold only 0s and 1s (one toggle per value), "
                              f"got {signal.tolist()}")
-        kernel = filters.get_1d("bump") if kernel is None else as_array(kernel, "kernel", ndims=1)
-        if kernel.shape != (3,):
-            raise ValueError(f"`kernel` must hold 3 weights, got shape {kernel.shape}")
+        kernel = filters.get_1d("bump") if kernel is None else _check_kernel_1d(kernel)
         self._presets = {name: k for name, k in filters.PRESETS_1D.items() if k.shape == (3,)}
         preset = next((name for name, k in self._presets.items() if np.allclose(k, kernel)),
                       CUSTOM)
 
-        self._toggles = [widgets.ToggleButton(value=bool(v), description=str(int(v)),
+        self._toggles = [_ToggleButton(value=bool(v), description=str(int(v)),
                                               layout=widgets.Layout(width="36px"))
                          for v in signal]
-        self._boxes = [widgets.FloatText(value=float(w), step=0.1, description=f"w{i}",
+        self._boxes = [_FloatText(value=float(w), step=0.1, description=f"w{i}",
                                          style={"description_width": "24px"},
                                          layout=widgets.Layout(width="120px"))
                        for i, w in enumerate(kernel)]
-        menu = widgets.Dropdown(options=[CUSTOM, *self._presets], value=preset,
+        menu = _Dropdown(options=[CUSTOM, *self._presets], value=preset,
                                 description="preset", layout=widgets.Layout(width="220px"))
         self.chart = widgets.HTML()
         self.status = widgets.Label()
@@ -205,6 +407,7 @@ class BumpEditor(_Explorer):
             box.observe(self._on_weight, names="value")
         menu.observe(self._on_preset, names="value")
         self.output_values = None
+        self._guard_controls()
         self.redraw()
 
     @property
@@ -213,10 +416,11 @@ class BumpEditor(_Explorer):
         return np.array([float(t.value) for t in self._toggles])
 
     def set_kernel(self, kernel) -> None:
-        """Set the three weights at once (one redraw); the preset menu shows "custom"."""
-        kernel = as_array(kernel, "kernel", ndims=1)
-        if kernel.shape != (3,):
-            raise ValueError(f"`kernel` must hold 3 weights, got shape {kernel.shape}")
+        """Set the three weights at once (one redraw); the preset menu shows "custom".
+
+        ``kernel`` holds 3 finite weights from ``-MAX_WEIGHT`` to ``MAX_WEIGHT``.
+        """
+        kernel = _check_kernel_1d(kernel)
         with self.hold_redraw():
             self._set_custom()
             self._write_kernel(kernel)
@@ -244,6 +448,13 @@ class BumpEditor(_Explorer):
         self.status.value = (
             f"kernel [{', '.join(_number(w) for w in k)}] · {len(x)} inputs - {len(k)} "
             f"weights + 1 = {len(y)} outputs: [{', '.join(_number(v) for v in y)}]")
+
+
+def _check_kernel_1d(kernel) -> np.ndarray:
+    kernel = as_array(kernel, "kernel", ndims=1)
+    if kernel.shape != (3,):
+        raise ValueError(f"`kernel` must hold 3 weights, got shape {kernel.shape}")
+    return _check_values(kernel, "kernel", MAX_WEIGHT, _WEIGHT_REASON)
 
 
 def _bars_svg(x, y, *, offset: float) -> str:
@@ -302,7 +513,9 @@ class KernelEditor(_Explorer):
     image : {"photo", "digit", "lines"} or (H, W) array_like, optional
         Starting input: the 256x256 grey photo (default), MNIST test digit 0,
         a 32x32 picture with a vertical, a horizontal and a diagonal line, or
-        your own image (offered as "custom" in the input menu).
+        your own image (offered as "custom" in the input menu): at most
+        ``MAX_EDITOR_SIDE`` (512) pixels a side, values from ``-MAX_VALUE``
+        to ``MAX_VALUE`` (1e6).
     size : {3, 5}
     presets : list of str, optional
         Names from :func:`cnnlab.filters.names` offered in the menu; all by default.
@@ -313,7 +526,8 @@ class KernelEditor(_Explorer):
     ----------
     controls : dict
         ``"preset"``, ``"size"``, ``"normalise"``, ``"input"`` and one
-        FloatText per weight, ``"w_{row}_{col}"`` (replaced when the size changes).
+        FloatText per weight, ``"w_{row}_{col}"`` (replaced when the size
+        changes), which takes numbers from ``-MAX_WEIGHT`` to ``MAX_WEIGHT``.
     feature_map : (H, W) ndarray
         The feature map now shown.
     image : (H, W) ndarray
@@ -336,17 +550,19 @@ class KernelEditor(_Explorer):
         if image is None or isinstance(image, str):
             source = check_choice("photo" if image is None else image, "image", INPUTS)
         else:
-            self._inputs["custom"] = as_array(image, "image", ndims=2)
+            image = as_array(image, "image", ndims=2)
+            _check_input_side(image, "image", MAX_EDITOR_SIDE, "it is filtered live")
+            self._inputs["custom"] = _check_values(image, "image")
             source = "custom"
 
-        menu = widgets.Dropdown(options=[CUSTOM, *names], value=preset, description="preset",
+        menu = _Dropdown(options=[CUSTOM, *names], value=preset, description="preset",
                                 layout=widgets.Layout(width="220px"))
-        sizes = widgets.ToggleButtons(options=[(f"{n}x{n}", n) for n in KERNEL_SIZES],
+        sizes = _ToggleButtons(options=[(f"{n}x{n}", n) for n in KERNEL_SIZES],
                                       value=size, style={"button_width": "52px"})
         normalise = widgets.Button(description="normalise", icon="balance-scale",
                                    tooltip="divide every weight by their sum "
                                            "(by the largest |weight| when the sum is 0)")
-        inputs = widgets.Dropdown(options=[*INPUTS, *self._inputs], value=source,
+        inputs = _Dropdown(options=[*INPUTS, *self._inputs], value=source,
                                   description="input", layout=widgets.Layout(width="180px"))
         self.controls.update(preset=menu, size=sizes, normalise=normalise, input=inputs)
         self._grid = widgets.GridBox(layout=widgets.Layout(grid_gap="2px"))
@@ -371,6 +587,7 @@ class KernelEditor(_Explorer):
         sizes.observe(self._on_size, names="value")
         inputs.observe(self._on_input, names="value")
         normalise.on_click(self.normalise)
+        self._guard_controls()
 
     # -- public -------------------------------------------------------------
     @property
@@ -379,10 +596,14 @@ class KernelEditor(_Explorer):
         return self.controls["size"].value
 
     def set_kernel(self, kernel) -> None:
-        """Put a (3, 3) or (5, 5) kernel in the boxes (resizing the grid), one redraw."""
+        """Put a (3, 3) or (5, 5) kernel in the boxes (resizing the grid), one redraw.
+
+        The weights must be finite, from ``-MAX_WEIGHT`` to ``MAX_WEIGHT`` (1e6).
+        """
         kernel = as_array(kernel, "kernel", ndims=2)
         if kernel.shape[0] != kernel.shape[1] or kernel.shape[0] not in KERNEL_SIZES:
             raise ValueError(f"`kernel` must be 3x3 or 5x5, got shape {kernel.shape}")
+        _check_values(kernel, "kernel", MAX_WEIGHT, _WEIGHT_REASON)
         with self.hold_redraw():
             self._set_custom()
             if kernel.shape[0] != self.size:
@@ -406,6 +627,10 @@ class KernelEditor(_Explorer):
             how = f"the sum is 0, so divided by the largest |weight| {_number(divisor)}"
         else:
             self.status.value = f"All weights are 0: nothing to normalise. {self._stats}"
+            return
+        if not np.max(np.abs(k / divisor)) <= MAX_WEIGHT:
+            self.status.value = (f"Not normalised: the sum {_number(total)} is so close to 0 "
+                                 f"that the weights would pass {MAX_WEIGHT:g}. {self._stats}")
             return
         self.set_kernel(k / divisor)
         self.status.value = f"Normalised: {how}. {self._stats}"
@@ -449,7 +674,7 @@ class KernelEditor(_Explorer):
     def _build_grid(self, k: np.ndarray) -> None:
         """Make one box per weight of ``k`` (KH, KW), replacing the old boxes."""
         old = self._boxes
-        self._boxes = [widgets.FloatText(value=float(v), step=0.1, layout=self._box_layout)
+        self._boxes = [_FloatText(value=float(v), step=0.1, layout=self._box_layout)
                        for v in k.flat]
         self._shape = k.shape
         for box in self._boxes:
@@ -460,6 +685,7 @@ class KernelEditor(_Explorer):
             del self.controls[name]
         for (r, c), box in zip(np.ndindex(k.shape), self._boxes):
             self.controls[f"w_{r}_{c}"] = box
+        self._guard_controls()
         for box in old:
             box.style.close()
             box.close()
@@ -487,6 +713,10 @@ class KernelEditor(_Explorer):
             self.status.value = message
             return
         fm = kernels.conv2d(self.image, k, padding="same")           # (H, W)
+        if not np.all(np.isfinite(fm)):                              # bounded weights: never
+            self.status.value = ("The feature map overflows: use smaller weights. "
+                                 "(Showing the last good result.)")
+            return
         self.output_image.value = array_to_png(fm, scale=self._scale)
         self.feature_map = fm
         self._stats = (f"kernel {k.shape[0]}x{k.shape[1]}, sum {_number(k.sum())} · "
@@ -584,13 +814,22 @@ class ChannelExplorer(_Explorer):
     Parameters
     ----------
     x : (H, W, C) array_like, optional
-        The input; by default :func:`channel_example` (5x5x3).
+        The input; by default :func:`channel_example` (5x5x3). At most
+        ``plot.MAX_CHANNEL_SIDE`` (32) cells a side and ``plot.MAX_CHANNELS``
+        (8) channels; values from ``-MAX_VALUE`` to ``MAX_VALUE`` (1e6), as
+        for the kernel and the bias.
     kernel : (KH, KW, C, K) array_like, optional
-        ``K`` filters as deep as ``x``; by default the example's two 3x3x3 filters.
+        ``K`` filters as deep as ``x`` (at most ``plot.MAX_FILTERS``, 64); by
+        default the example's two 3x3x3 filters.
     bias : float or (K,) array_like, optional
         Default: the example's ``[1, 0]`` with the example filters, else 0.
     stride, padding : int
-        Starting values (the cs231n demo uses stride 2, padding 1).
+        Starting values (the cs231n demo uses stride 2, padding 1): stride 1
+        to ``MAX_CHANNEL_STRIDE`` (32), padding 0 to
+        ``(32 - max(H, W)) // 2`` (the padded input is drawn, at most 32
+        cells a side). The boxes take the same largest values; smaller
+        impossible ones (stride 0, negative padding) are explained in the
+        status line.
 
     Attributes
     ----------
@@ -616,6 +855,31 @@ class ChannelExplorer(_Explorer):
         self._kernel = ek if kernel is None else as_array(kernel, "kernel", ndims=4)
         if bias is None:
             bias = eb if kernel is None else 0.0
+        side = plot.MAX_CHANNEL_SIDE
+        _check_input_side(self._x, "x", side, "the view draws it, padding included")
+        _check_input_side(self._kernel, "kernel", side, "the view draws it")
+        for name, count, limit in (("x", self._x.shape[2], plot.MAX_CHANNELS),
+                                   ("kernel", self._kernel.shape[3], plot.MAX_FILTERS)):
+            if count > limit:
+                what = "channels" if name == "x" else "filters"
+                raise ValueError(f"`{name}` has {count} {what}; the explorer draws at most "
+                                 f"{limit}")
+        _check_values(self._x, "x")
+        _check_values(self._kernel, "kernel")
+        _check_values(as_array(bias, "bias"), "bias")
+        max_padding = (side - max(self._x.shape[:2])) // 2
+        self._limits = {
+            "stride": (None, MAX_CHANNEL_STRIDE, ""),
+            "padding": (None, max_padding, f" (the padded input is drawn: at most {side} "
+                                           f"cells a side)"),
+        }
+        stride = check_int(stride, "stride", minimum=1)
+        padding = check_int(padding, "padding", minimum=0)
+        for name, value, high in (("stride", stride, MAX_CHANNEL_STRIDE),
+                                  ("padding", padding, max_padding)):
+            if value > high:
+                raise ValueError(f"`{name}` must be at most {high} for this input "
+                                 f"{_shape_text(self._x.shape)}, got {value}")
         kernels.conv2d(self._x[None], self._kernel, bias,
                        stride=stride, padding=padding)     # refuse bad starting values now
         self._bias = np.broadcast_to(as_array(bias, "bias"),
@@ -625,12 +889,11 @@ class ChannelExplorer(_Explorer):
                       layout=widgets.Layout(width="260px"))
         box = dict(layout=widgets.Layout(width="150px"), style={"description_width": "60px"})
         self.controls.update(
-            row=widgets.IntSlider(description="row", **slider),
-            col=widgets.IntSlider(description="column", **slider),
-            filter=widgets.IntSlider(description="filter", **{**slider, "max": k - 1}),
-            stride=widgets.IntText(value=check_int(stride, "stride"), description="stride", **box),
-            padding=widgets.IntText(value=check_int(padding, "padding"), description="padding",
-                                    **box),
+            row=_IntSlider(description="row", **slider),
+            col=_IntSlider(description="column", **slider),
+            filter=_IntSlider(description="filter", **{**slider, "max": k - 1}),
+            stride=_IntText(value=stride, description="stride", **box),
+            padding=_IntText(value=padding, description="padding", **box),
         )
         self.view = widgets.HTML()
         self.status = widgets.Label()
@@ -649,6 +912,7 @@ class ChannelExplorer(_Explorer):
         self.window = None
         for control in c.values():
             control.observe(self._on_control, names="value")
+        self._guard_controls()
         self.redraw()
 
     @property
@@ -662,11 +926,25 @@ class ChannelExplorer(_Explorer):
         return self._x.copy()
 
     def select(self, row: int, col: int, filter: int = 0) -> None:
-        """Choose an output cell (one redraw)."""
+        """Choose an output cell (one redraw).
+
+        Raises
+        ------
+        ValueError
+            If the cell is outside the output now shown (nothing changes then).
+        """
+        cell = {"row": row, "col": col, "filter": filter}
+        for name, value in cell.items():
+            control = self.controls[name]
+            value = check_int(value, name, minimum=0)
+            if value > control.max:
+                what = {"row": "rows", "col": "columns", "filter": "filters"}[name]
+                raise ValueError(f"`{name}` must be from 0 to {control.max} (the output has "
+                                 f"{control.max + 1} {what}), got {value}")
+            cell[name] = value
         with self.hold_redraw():
-            self.controls["row"].value = check_int(row, "row", minimum=0)
-            self.controls["col"].value = check_int(col, "col", minimum=0)
-            self.controls["filter"].value = check_int(filter, "filter", minimum=0)
+            for name, value in cell.items():
+                self.controls[name].value = value
 
     def _on_control(self, change):
         if not self._quiet_depth:
@@ -776,7 +1054,12 @@ class PaddingStrideExplorer(_Explorer):
     kernel_size : int
         Kernel side, 1 to 7.
     padding : {"valid", "same", "full"} or int
+        A number of zeros from 0 to ``MAX_SETTING`` (20).
     stride, dilation : int
+        1 to ``MAX_SETTING`` (20). The ``p``, ``stride`` and ``dilation``
+        boxes take values up to 20 too; smaller impossible ones (0, negative
+        padding) and pictures over 20 cells a side are explained in the
+        status line.
     case : str, optional
         A name from ``plot.ARITHMETIC_CASES``; its settings replace the numbers above.
 
@@ -807,27 +1090,32 @@ class PaddingStrideExplorer(_Explorer):
         n = _check_range(n, "n", 1, MAX_INPUT_SIDE)
         kernel_size = _check_range(kernel_size, "kernel_size", 1, MAX_KERNEL_SIDE)
         mode, p = _padding_mode(padding)
-        stride = check_int(stride, "stride", minimum=1)
-        dilation = check_int(dilation, "dilation", minimum=1)
+        if p > MAX_SETTING:
+            raise ValueError(f"`padding` must be at most {MAX_SETTING}, got {p}")
+        stride = _check_range(stride, "stride", 1, MAX_SETTING)
+        dilation = _check_range(dilation, "dilation", 1, MAX_SETTING)
+        self._limits = {name: (None, MAX_SETTING, f" (the pictures draw at most {MAX_SETTING} "
+                                                  "cells a side)")
+                        for name in ("p", "stride", "dilation")}
 
         small = widgets.Layout(width="150px")
         self.controls.update(
-            case=widgets.Dropdown(options=[CUSTOM, *plot.ARITHMETIC_CASES],
+            case=_Dropdown(options=[CUSTOM, *plot.ARITHMETIC_CASES],
                                   value=case or CUSTOM, description="case",
                                   layout=widgets.Layout(width="320px")),
-            n=widgets.IntSlider(value=n, min=1, max=MAX_INPUT_SIDE, description="input n"),
-            kernel_size=widgets.IntSlider(value=kernel_size, min=1, max=MAX_KERNEL_SIDE,
+            n=_IntSlider(value=n, min=1, max=MAX_INPUT_SIDE, description="input n"),
+            kernel_size=_IntSlider(value=kernel_size, min=1, max=MAX_KERNEL_SIDE,
                                           description="kernel k"),
-            padding=widgets.Dropdown(options=PADDING_MODES, value=mode, description="padding",
+            padding=_Dropdown(options=PADDING_MODES, value=mode, description="padding",
                                      layout=widgets.Layout(width="200px")),
-            p=widgets.IntText(value=p, description="p", disabled=mode != "number",
+            p=_IntText(value=p, description="p", disabled=mode != "number",
                               layout=small, style={"description_width": "20px"}),
-            stride=widgets.IntText(value=stride, description="stride", layout=small,
+            stride=_IntText(value=stride, description="stride", layout=small,
                                    style={"description_width": "50px"}),
-            dilation=widgets.IntText(value=dilation, description="dilation", layout=small,
+            dilation=_IntText(value=dilation, description="dilation", layout=small,
                                      style={"description_width": "60px"}),
-            step=widgets.IntSlider(value=0, min=0, max=0, description="step"),
-            play=widgets.Play(value=0, min=0, max=0, interval=900, description="play"),
+            step=_IntSlider(value=0, min=0, max=0, description="step"),
+            play=_Play(value=0, min=0, max=0, interval=900, description="play"),
         )
         c = self.controls
         widgets.link((c["play"], "value"), (c["step"], "value"))
@@ -851,6 +1139,7 @@ class PaddingStrideExplorer(_Explorer):
             c[name].observe(self._on_setting, names="value")
         c["case"].observe(self._on_case, names="value")
         c["step"].observe(self._on_step, names="value")
+        self._guard_controls()
         self.redraw()
 
     @property
@@ -984,7 +1273,8 @@ class PoolingExplorer(_Explorer):
     ----------
     feature_map : str or (H, W) array_like, optional
         One of ``POOL_INPUTS`` ("numbers 8x8" by default: whole numbers 0-9),
-        or your own map, at most 32x32 (offered as "custom").
+        or your own map, at most 32x32 (offered as "custom") with values
+        from ``-MAX_VALUE`` to ``MAX_VALUE`` (1e6).
     kind : {"max", "avg", "sum"}
     pool_size, stride : int
         1 to 6.
@@ -1014,7 +1304,7 @@ class PoolingExplorer(_Explorer):
             if max(fm.shape) > plot.MAX_POOL_SIDE or 0 in fm.shape:
                 raise ValueError(f"`feature_map` must be 1x1 to {plot.MAX_POOL_SIDE}x"
                                  f"{plot.MAX_POOL_SIDE}, got shape {fm.shape}")
-            self._inputs[CUSTOM] = fm
+            self._inputs[CUSTOM] = _check_values(fm, "feature_map")
             source = CUSTOM
         kind = check_choice(kind, "kind", plot.POOL_KINDS)
         pool_size = _check_range(pool_size, "pool_size", 1, MAX_POOL_SLIDER)
@@ -1022,15 +1312,15 @@ class PoolingExplorer(_Explorer):
         padding = check_choice(padding, "padding", ("valid", "same"))
 
         self.controls.update(
-            input=widgets.Dropdown(options=[*POOL_INPUTS, *self._inputs], value=source,
+            input=_Dropdown(options=[*POOL_INPUTS, *self._inputs], value=source,
                                    description="input", layout=widgets.Layout(width="240px")),
-            kind=widgets.ToggleButtons(options=plot.POOL_KINDS, value=kind,
+            kind=_ToggleButtons(options=plot.POOL_KINDS, value=kind,
                                        style={"button_width": "56px"}),
-            pool_size=widgets.IntSlider(value=pool_size, min=1, max=MAX_POOL_SLIDER,
+            pool_size=_IntSlider(value=pool_size, min=1, max=MAX_POOL_SLIDER,
                                         description="pool size"),
-            stride=widgets.IntSlider(value=stride, min=1, max=MAX_POOL_SLIDER,
+            stride=_IntSlider(value=stride, min=1, max=MAX_POOL_SLIDER,
                                      description="stride"),
-            padding=widgets.ToggleButtons(options=("valid", "same"), value=padding,
+            padding=_ToggleButtons(options=("valid", "same"), value=padding,
                                           style={"button_width": "64px"}),
         )
         c = self.controls
@@ -1047,6 +1337,7 @@ class PoolingExplorer(_Explorer):
         self.feature_map = self._load_input(source)
         for name in ("input", "kind", "pool_size", "stride", "padding"):
             c[name].observe(self._request_redraw, names="value")
+        self._guard_controls()
         self.redraw()
 
     def _load_input(self, name: str) -> np.ndarray:
@@ -1114,10 +1405,16 @@ class DigitInspector(_Explorer):
     ----------
     model : keras.Model
         A LeNet-5 from :func:`cnnlab.lenet.build_lenet5` (or loaded from
-        ``data/weights``): layers ``C1 S2 C3 S4 C5 F6 output``.
+        ``data/weights``): layers ``C1 S2 C3 S4 C5 F6 output``, 28x28x1
+        images in, 10 classes out.
     index : int
-        Starting test digit, 0 to 9999.
+        Starting test digit, 0 to 9999 (0 to ``N - 1`` with ``images``).
     layer : {"C1", "S2", "C3", "S4", "C5", "F6"}
+    images : (N, 28, 28) or (N, 28, 28, 1) array_like, optional
+        Your own digits, pixels 0-255, at most ``MAX_INSPECTOR_IMAGES``
+        (10,000); by default the MNIST test set. Give ``labels`` with them.
+    labels : (N,) array_like of int, optional
+        The true class (0-9) of each of ``images``.
 
     Attributes
     ----------
@@ -1138,23 +1435,32 @@ class DigitInspector(_Explorer):
     status : ipywidgets.Label
     """
 
-    def __init__(self, model, index=0, layer="C1"):
-        from .lenet import LAYER_NAMES, probe_model
-
+    def __init__(self, model, index=0, layer="C1", *, images=None, labels=None):
         super().__init__()
-        self._probe = probe_model(model, LAYER_NAMES)
-        (_, _), (images, labels) = data.load_mnist()
-        self._images, self._labels = images, labels                     # (10000, 28, 28), (10000,)
         index = check_int(index, "index", minimum=0)
-        if index >= len(images):
-            raise ValueError(f"`index` must be below {len(images)} (the test images), got {index}")
         check_choice(layer, "layer", INSPECTOR_LAYERS)
+        given = _check_digits(images, labels)
+        layers = getattr(model, "layers", None)
+        if not isinstance(layers, (list, tuple)) or not layers:
+            raise TypeError("`model` must be a Keras model (a LeNet-5 from "
+                            "cnnlab.lenet.build_lenet5, or loaded from data/weights), got "
+                            f"{describe(model)}")
+        self._probe = _lenet_probe(model)
+        if given is None:
+            (_, _), (images, labels) = data.load_mnist()
+            what = "the test images"
+        else:
+            images, labels = given
+            what = "the images given"
+        self._images, self._labels = images, labels                     # (N, 28, 28), (N,)
+        if index >= len(images):
+            raise ValueError(f"`index` must be below {len(images)} ({what}), got {index}")
         self._predicted = None                                          # all test predictions, on demand
 
-        slider = widgets.IntSlider(value=index, min=0, max=len(images) - 1,
+        slider = _IntSlider(value=index, min=0, max=len(images) - 1,
                                    description="test digit", continuous_update=False,
                                    layout=widgets.Layout(width="420px"))
-        menu = widgets.Dropdown(options=INSPECTOR_LAYERS, value=layer, description="layer",
+        menu = _Dropdown(options=INSPECTOR_LAYERS, value=layer, description="layer",
                                 layout=widgets.Layout(width="160px"))
         mistake = widgets.Button(description="next mistake", icon="forward",
                                  tooltip="jump to the next test digit the model gets wrong")
@@ -1171,6 +1477,7 @@ class DigitInspector(_Explorer):
             self.status,
         ])
         self._map_images: list[widgets.Image] = []
+        self._guard_controls()
         self.redraw()
         slider.observe(self._request_redraw, names="value")
         menu.observe(self._request_redraw, names="value")
@@ -1233,6 +1540,50 @@ class DigitInspector(_Explorer):
         for picture, view in zip(pictures, self._map_images):
             scale = max(1, _MAP_PIXELS // max(picture.shape)) if h > 1 else 12
             view.value = array_to_png(picture, cmap="viridis", scale=scale)
+
+
+def _check_digits(images, labels):
+    """``None`` (use MNIST), or the checked ``(images (N, 28, 28), labels (N,) int)``."""
+    if images is None and labels is None:
+        return None
+    if images is None or labels is None:
+        missing = "images" if images is None else "labels"
+        raise ValueError(f"`{missing}` must be given too: `images` and `labels` go together "
+                         "(or leave both out for the MNIST test set)")
+    x = as_array(images, "images", ndims=(3, 4))
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.shape[1:] != (28, 28) or len(x) == 0:
+        raise ValueError(f"`images` must have shape (N, 28, 28) or (N, 28, 28, 1) with N >= 1, "
+                         f"got {x.shape}")
+    if len(x) > MAX_INSPECTOR_IMAGES:
+        raise ValueError(f"`images` must hold at most {MAX_INSPECTOR_IMAGES:,} digits, got "
+                         f"{len(x):,}")
+    if x.min() < 0 or x.max() > 255:
+        raise ValueError(f"`images` must hold pixels from 0 to 255, got values from "
+                         f"{x.min():g} to {x.max():g}")
+    y = as_array(labels, "labels", ndims=1)
+    if y.shape != (len(x),):
+        raise ValueError(f"`labels` must hold one class per image ({len(x)}), got shape {y.shape}")
+    if np.any(y != np.round(y)) or y.min() < 0 or y.max() > 9:
+        raise ValueError("`labels` must hold whole class numbers 0 to 9")
+    return x, y.astype(np.int64)
+
+
+def _lenet_probe(model):
+    """The model that returns every LeNet-5 layer's output (``lenet.probe_model``), checked."""
+    from .lenet import LAYER_NAMES, probe_model
+
+    probe = probe_model(model, LAYER_NAMES)
+    try:
+        shape_in = tuple(model.input.shape)[1:]
+        shape_out = tuple(model.output.shape)[1:]
+    except (AttributeError, TypeError, ValueError):
+        shape_in = shape_out = None
+    if shape_in != (28, 28, 1) or shape_out != (10,):
+        raise ValueError(f"`model` must take 28x28x1 images and give 10 class probabilities, "
+                         f"got input {shape_in} and output {shape_out}")
+    return probe
 
 
 def _probability_svg(p: np.ndarray, label: int) -> str:

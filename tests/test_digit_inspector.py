@@ -123,3 +123,28 @@ def test_rejects_bad_arguments(model):
     plain = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(name="flat")])
     with pytest.raises(ValueError, match="`model` has no layer named 'C1'"):
         DigitInspector(plain)
+
+
+def test_your_own_digits_with_their_labels(model, test_set):
+    x, y = test_set
+    inspector = DigitInspector(model, index=2, images=x[:5], labels=y[:5])
+    want = np.asarray(model(prepare_images(x[2:3])))[0]
+    np.testing.assert_allclose(inspector.probabilities, want, atol=1e-6)
+    assert inspector.label == int(y[2]) and inspector.controls["index"].max == 4
+    with pytest.raises(ValueError, match="`index` must be below 5 \\(the images given\\)"):
+        DigitInspector(model, index=5, images=x[:5], labels=y[:5])
+
+
+def test_rejects_a_model_that_does_not_take_28x28_digits():
+    inputs = keras.Input(shape=(32, 32, 1))
+    h = inputs
+    for name in INSPECTOR_LAYERS:
+        h = keras.layers.Activation("linear", name=name)(h)
+    outputs = keras.layers.Dense(10, name="output")(keras.layers.Flatten()(h))
+    with pytest.raises(ValueError, match="`model` must take 28x28x1 images"):
+        DigitInspector(keras.Model(inputs, outputs))
+
+
+def test_rejects_something_that_is_not_a_model_before_loading_anything():
+    with pytest.raises(TypeError, match="`model` must be a Keras model"):
+        DigitInspector("lenet5_modern")
