@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ._training import (check_feature_maps, check_flag, check_image_shape, check_name,
+                        check_params, check_real, side_after, smallest_side)
 from ._validate import check_int, describe
 from .session import import_keras
 
@@ -63,7 +65,11 @@ class LocalResponseNormalization(layers.Layer):
     def __init__(self, depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, **kwargs):
         super().__init__(**kwargs)
         self.depth_radius = check_int(depth_radius, "depth_radius", minimum=0)
-        self.bias, self.alpha, self.beta = float(bias), float(alpha), float(beta)
+        if self.depth_radius > 1000:
+            raise ValueError(f"`depth_radius` must be at most 1000 channels, got {depth_radius:,}")
+        self.bias = check_real(bias, "bias")
+        self.alpha = check_real(alpha, "alpha")
+        self.beta = check_real(beta, "beta")
 
     def call(self, x):
         r = self.depth_radius
@@ -81,10 +87,19 @@ class LocalResponseNormalization(layers.Layer):
 
 
 def _input(shape, name="image"):
-    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
-        raise ValueError(f"`input_shape` must be (H, W, C), got {describe(shape)}")
-    return keras.Input(shape=tuple(check_int(v, "input_shape", minimum=1) for v in shape),
-                       name=name)
+    return keras.Input(shape=shape, name=name)
+
+
+def _conv_params(k, c_in, c_out):
+    return k * k * c_in * c_out + c_out
+
+
+#: (kernel, stride, padding) of AlexNet's layers that change the grid, in order.
+_ALEXNET_STEPS = ((11, 4, "valid"), (3, 2, "valid"), (5, 1, "same"), (3, 2, "valid"),
+                  (3, 1, "same"), (3, 1, "same"), (3, 1, "same"), (3, 2, "valid"))
+#: VGG-16: five blocks, each closed by a 2x2 max pool with stride 2 ("same" 3x3 convolutions).
+_VGG_STEPS = ((2, 2, "valid"),) * 5
+_VGG_BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
 
 
 def build_alexnet(*, n_classes=1000, input_shape=(227, 227, 3), name="alexnet"):
@@ -101,12 +116,27 @@ def build_alexnet(*, n_classes=1000, input_shape=(227, 227, 3), name="alexnet"):
     parameters. The paper says 224x224 inputs, but an 11x11 window with
     stride 4 gives the stated 55x55 maps only on 227x227.
 
+    Parameters
+    ----------
+    n_classes : int
+    input_shape : (H, W, C)
+        At least 67x67 (smaller images vanish before pool5).
+    name : str
+
     Returns
     -------
     keras.Model
         ``(N, 227, 227, 3)`` -> ``(N, n_classes)``.
     """
     n_classes = check_int(n_classes, "n_classes", minimum=2)
+    h, w, c = input_shape = check_image_shape(input_shape, min_side=smallest_side(_ALEXNET_STEPS))
+    name = check_name(name, optional=False)
+    check_feature_maps(side_after(h, _ALEXNET_STEPS[:1]), side_after(w, _ALEXNET_STEPS[:1]), 96)
+    flat = side_after(h, _ALEXNET_STEPS) * side_after(w, _ALEXNET_STEPS) * 256
+    check_params(_conv_params(11, c, 96) + _conv_params(5, 96, 256) + _conv_params(3, 256, 384)
+                 + _conv_params(3, 384, 384) + _conv_params(3, 384, 256)
+                 + _conv_params(1, flat, 4096) + _conv_params(1, 4096, 4096)
+                 + _conv_params(1, 4096, n_classes), "`input_shape` and `n_classes`")
     inputs = _input(input_shape)                                                  # (N, 227, 227, 3)
     x = layers.Conv2D(96, 11, strides=4, activation="relu", name="conv1")(inputs)  # (N, 55, 55, 96)
     x = LocalResponseNormalization(name="lrn1")(x)
@@ -137,15 +167,32 @@ def build_vgg16(*, n_classes=1000, input_shape=(224, 224, 3), name="vgg16"):
     (``block1_conv1`` ... ``block5_pool``, ``flatten``, ``fc1``, ``fc2``,
     ``predictions``).
 
+    Parameters
+    ----------
+    n_classes : int
+    input_shape : (H, W, C)
+        At least 32x32 (five poolings halve the grid five times).
+    name : str
+
     Returns
     -------
     keras.Model
         ``(N, 224, 224, 3)`` -> ``(N, n_classes)``.
     """
     n_classes = check_int(n_classes, "n_classes", minimum=2)
+    h, w, c = input_shape = check_image_shape(input_shape, min_side=smallest_side(_VGG_STEPS))
+    name = check_name(name, optional=False)
+    check_feature_maps(h, w, 64)
+    params, c_in = 0, c
+    for convs, maps in _VGG_BLOCKS:
+        for _ in range(convs):
+            params, c_in = params + _conv_params(3, c_in, maps), maps
+    flat = side_after(h, _VGG_STEPS) * side_after(w, _VGG_STEPS) * 512
+    check_params(params + _conv_params(1, flat, 4096) + _conv_params(1, 4096, 4096)
+                 + _conv_params(1, 4096, n_classes), "`input_shape` and `n_classes`")
     inputs = _input(input_shape)                                        # (N, 224, 224, 3)
     x = inputs
-    for block, (convs, maps) in enumerate(((2, 64), (2, 128), (3, 256), (3, 512), (3, 512)), 1):
+    for block, (convs, maps) in enumerate(_VGG_BLOCKS, 1):
         for c in range(1, convs + 1):
             x = layers.Conv2D(maps, 3, padding="same", activation="relu",
                               name=f"block{block}_conv{c}")(x)          # (N, H, W, maps)
@@ -176,12 +223,26 @@ def build_nin(*, n_classes=10, input_shape=(32, 32, 3), name="nin"):
     softmax. The last mlpconv makes one map per class and global average
     pooling turns each map into that class's score: no dense layer at all.
 
+    Parameters
+    ----------
+    n_classes : int
+    input_shape : (H, W, C)
+        Any size ("same" padding everywhere).
+    name : str
+
     Returns
     -------
     keras.Model
         ``(N, 32, 32, 3)`` -> ``(N, n_classes)``; 966,986 parameters for 10 classes.
     """
     n_classes = check_int(n_classes, "n_classes", minimum=2)
+    h, w, c = input_shape = check_image_shape(input_shape)
+    name = check_name(name, optional=False)
+    check_feature_maps(h, w, 192)
+    check_params(_conv_params(5, c, 192) + _conv_params(1, 192, 160) + _conv_params(1, 160, 96)
+                 + _conv_params(5, 96, 192) + 2 * _conv_params(1, 192, 192)
+                 + _conv_params(3, 192, 192) + _conv_params(1, 192, 192)
+                 + _conv_params(1, 192, n_classes), "`input_shape` and `n_classes`")
     inputs = _input(input_shape)                                          # (N, 32, 32, 3)
     x = _mlpconv(inputs, (192, 160, 96), 5, "mlpconv1")                   # (N, 32, 32, 96)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)  # (N, 16, 16, 96)
@@ -224,10 +285,18 @@ def inception_module(x, filters=INCEPTION_3A, *, name, reduce=True):
         ``(N, H, W, n1x1 + n3x3 + n5x5 + pool_proj)``, or
         ``(N, H, W, n1x1 + n3x3 + n5x5 + C)`` when ``reduce=False``.
     """
+    c = _check_maps(x)
     if not isinstance(filters, (tuple, list)) or len(filters) != 6:
         raise ValueError("`filters` must be 6 ints (n1x1, n3x3_reduce, n3x3, n5x5_reduce, "
                          f"n5x5, pool_proj), got {describe(filters)}")
     n1, r3, n3, r5, n5, pp = (check_int(f, "filters", minimum=1) for f in filters)
+    name = check_name(name, optional=False)
+    reduce = check_flag(reduce, "reduce")
+    check_params(_inception_params(c, (n1, r3, n3, r5, n5, pp), reduce), "`filters`",
+                 "the module")
+    h, w = x.shape[1], x.shape[2]
+    if h is not None and w is not None:
+        check_feature_maps(h, w, n1 + n3 + n5 + (pp if reduce else c), "`x` and `filters`")
 
     def conv(t, maps, k, label):
         return layers.Conv2D(maps, k, padding="same", activation="relu", name=f"{name}_{label}")(t)
@@ -246,11 +315,41 @@ def build_inception_3a(*, reduce=True, input_shape=(28, 28, 192), name=None):
 
     ``reduce=False`` gives the naive module (28x28x416 out, about 2.4 times
     the multiply-adds). Default name ``"inception_3a"`` or ``"inception_3a_naive"``.
+    ``input_shape`` may be any ``(H, W, C)`` ("same" padding everywhere).
     """
-    name = name or ("inception_3a" if reduce else "inception_3a_naive")
+    reduce = check_flag(reduce, "reduce")
+    name = check_name(name) or ("inception_3a" if reduce else "inception_3a_naive")
+    h, w, c = input_shape = check_image_shape(input_shape)
+    check_params(_inception_params(c, INCEPTION_3A, reduce), "`input_shape`", "the module")
+    check_feature_maps(h, w, sum(INCEPTION_3A[i] for i in (0, 2, 4)) + (32 if reduce else c))
     inputs = _input(input_shape, name="maps")
     return keras.Model(inputs, inception_module(inputs, INCEPTION_3A, name="3a", reduce=reduce),
                        name=name)
+
+
+def _check_maps(x) -> int:
+    """The channels of a 4D Keras tensor ``x`` (N, H, W, C)."""
+    shape = getattr(x, "shape", None)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        shape = None
+    if shape is None or isinstance(x, (str, bytes)):
+        raise TypeError(f"`x` must be a Keras tensor (N, H, W, C), such as keras.Input((28, 28, "
+                        f"192)), got {describe(x)}")
+    if len(shape) != 4 or shape[-1] is None:
+        raise ValueError(f"`x` must be a 4D tensor (N, H, W, C) with a known C, got shape {shape}")
+    if any(n is not None and (not isinstance(n, int) or n < 1) for n in shape[1:]):
+        raise ValueError(f"`x` must have positive sizes, got shape {shape}")
+    return int(shape[-1])
+
+
+def _inception_params(c, filters, reduce) -> int:
+    n1, r3, n3, r5, n5, pp = filters
+    if not reduce:
+        return _conv_params(1, c, n1) + _conv_params(3, c, n3) + _conv_params(5, c, n5)
+    return (_conv_params(1, c, n1) + _conv_params(1, c, r3) + _conv_params(3, r3, n3)
+            + _conv_params(1, c, r5) + _conv_params(5, r5, n5) + _conv_params(1, c, pp))
 
 
 # ----------------------------------------------------------------- tables
@@ -266,8 +365,17 @@ class LayerRow(NamedTuple):
 
 
 def _check_model(model):
-    if not hasattr(model, "layers") or not hasattr(model, "count_params"):
+    if (isinstance(model, type) or not isinstance(getattr(model, "layers", None), list)
+            or not callable(getattr(model, "count_params", None))):
         raise TypeError(f"`model` must be a Keras model, got {describe(model)}")
+    try:
+        model.count_params()
+        for layer in model.layers:
+            layer.output                                   # noqa: B018 - built, with outputs
+    except Exception as exc:  # noqa: BLE001 - e.g. a Sequential model never called
+        raise ValueError(f"`model` must be built (its layers need output shapes): call it on "
+                         f"an input first or give it a keras.Input ({type(exc).__name__}: "
+                         f"{exc})".splitlines()[0]) from None
     return model
 
 
@@ -301,6 +409,7 @@ def model_table(model, *, compact=True) -> list[LayerRow]:
         In the model's order; ``sum(r.params for r in rows) == model.count_params()``.
     """
     model = _check_model(model)
+    compact = check_flag(compact, "compact")
     rows = []
     for layer in model.layers:
         kind = type(layer).__name__
@@ -319,9 +428,13 @@ def multiply_adds(model) -> int:
 
 def format_table(rows, *, total=True) -> str:
     """Text table of :func:`model_table` rows: layer, kind, output shape, params (lesson 10)."""
+    if isinstance(rows, (str, bytes, dict)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"`rows` must be the LayerRow list returned by model_table(model), "
+                        f"got {describe(rows)}")
     rows = list(rows)
     if not all(isinstance(r, LayerRow) for r in rows):
         raise TypeError("`rows` must be the LayerRow list returned by model_table(model)")
+    total = check_flag(total, "total")
     cells = [(r.name, r.kind, "x".join(str(n) for n in r.shape), f"{r.params:,}") for r in rows]
     head = ("layer", "kind", "output", "params")
     widths = [max(len(c[i]) for c in cells + [head]) for i in range(4)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._training import as_pixels, check_epochs, check_seed, check_verbose
 from ._validate import as_array, check_int, describe
 
 __all__ = [
@@ -38,18 +39,19 @@ WEIGHTS_NAME = "denoiser"
 def to_images(x) -> np.ndarray:
     """MNIST pixels as network input: ``(N, 28, 28)`` uint8 or float -> ``(N, 28, 28, 1)`` float32 in [0, 1].
 
-    Values above 1 are taken as 0-255 pixels and divided by 255; a single
-    image ``(28, 28)`` becomes a batch of one.
+    Integer pixels (uint8, as loaded) and floats reaching 2 or more (0-255 pixels) are
+    divided by 255; floats already in [0, 1] are kept, so preparing twice
+    changes nothing. A single image ``(28, 28)`` becomes a batch of one and
+    ``(N, H, W, 1)`` is accepted too. The same rule as
+    :func:`cnnlab.lenet.prepare_images` and :func:`cnnlab.resnet.prepare_images`.
+
+    Raises
+    ------
+    ValueError
+        For negative values, NaN, values above 255, floats just above 1
+        (between 1 and 2) or more than one channel.
     """
-    x = as_array(x, "x", ndims=(2, 3, 4))
-    if x.ndim == 4:
-        if x.shape[-1] != 1:
-            raise ValueError(f"`x` must have one channel, got shape {x.shape}")
-        x = x[..., 0]
-    if x.ndim == 2:
-        x = x[None]
-    scale = 255.0 if x.max(initial=0.0) > 1.0 else 1.0
-    return (x / scale).astype(np.float32)[..., None]  # (N, H, W, 1)
+    return as_pixels(x, "x", ndims=(2, 3, 4))                        # (N, H, W, 1)
 
 
 def add_noise(images, noise=NOISE, *, seed=0) -> np.ndarray:
@@ -70,12 +72,23 @@ def add_noise(images, noise=NOISE, *, seed=0) -> np.ndarray:
         Same shape, float32, in [0, 1].
     """
     images = as_array(images, "images")
-    if not (isinstance(noise, (int, float)) and not isinstance(noise, bool)) or noise < 0:
-        raise ValueError(f"`noise` must be a number >= 0, got {describe(noise)}")
+    if images.size and (images.min() < 0 or images.max() > 1):
+        raise ValueError(f"`images` must hold brightness in [0, 1], got values "
+                         f"{images.min():g}..{images.max():g}; turn 0-255 pixels into brightness "
+                         "with denoise.to_images(x)")
+    _check_noise(noise)
     seed = check_int(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     noisy = images + noise * rng.standard_normal(images.shape)
     return np.clip(noisy, 0.0, 1.0).astype(np.float32)
+
+
+def _check_noise(noise) -> float:
+    if (isinstance(noise, (bool, np.bool_)) or not isinstance(noise, (int, float, np.floating,
+                                                                      np.integer))
+            or not np.isfinite(noise) or noise < 0):
+        raise ValueError(f"`noise` must be a number >= 0, got {describe(noise)}")
+    return float(noise)
 
 
 def mse(a, b) -> float:
@@ -83,7 +96,14 @@ def mse(a, b) -> float:
     a, b = as_array(a, "a"), as_array(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"`a` and `b` must have the same shape, got {a.shape} and {b.shape}")
-    return float(np.mean((a.astype(np.float64) - b) ** 2))
+    if a.size == 0:
+        raise ValueError(f"`a` and `b` must hold at least one value, got shape {a.shape}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        error = float(np.mean((a.astype(np.float64) - b) ** 2))
+    if not np.isfinite(error):
+        raise ValueError("`a` and `b` differ by more than float64 can square (values near "
+                         "1e154 or more); compare images in [0, 1] or 0-255")
+    return error
 
 
 def psnr(a, b, data_range=1.0) -> float:
@@ -93,9 +113,18 @@ def psnr(a, b, data_range=1.0) -> float:
     Infinite for identical arrays.
     """
     error = mse(a, b)
-    if not isinstance(data_range, (int, float)) or isinstance(data_range, bool) or data_range <= 0:
+    if (isinstance(data_range, (bool, np.bool_))
+            or not isinstance(data_range, (int, float, np.floating, np.integer))
+            or not np.isfinite(data_range) or data_range <= 0):
         raise ValueError(f"`data_range` must be a positive number, got {describe(data_range)}")
-    return float("inf") if error == 0 else float(10 * np.log10(data_range**2 / error))
+    if error == 0:
+        return float("inf")
+    with np.errstate(over="ignore", divide="ignore"):
+        value = float(10 * np.log10(np.float64(data_range) ** 2 / error))
+    if not np.isfinite(value):
+        raise ValueError(f"`data_range` {data_range:g} is too large for float64 (its square "
+                         "overflows); use the brightness range of the images, 1.0 or 255")
+    return value
 
 
 def build_denoiser(*, seed=0):
@@ -108,10 +137,9 @@ def build_denoiser(*, seed=0):
         ``enc2`` (7x7x32), ``dec1`` (14x14x32), ``dec2`` (28x28x16),
         ``clean`` (28x28x1, sigmoid); 29,569 parameters.
     """
+    seed = check_seed(seed)
     import keras
     from keras import layers
-
-    seed = check_int(seed, "seed", minimum=0)
 
     def init(offset):
         return keras.initializers.HeUniform(seed=seed + offset)
@@ -139,18 +167,33 @@ def train_denoiser(n_train=20000, epochs=5, *, noise=NOISE, batch_size=128, seed
     where the sigmoid saturates, which keeps the network from settling on a
     flat grey output early on, as plain mean squared error tends to.
 
+    Parameters
+    ----------
+    n_train : int
+        1 .. 60000 training digits.
+    epochs : int
+        1 .. 1000.
+    noise : float
+        Standard deviation of the noise, >= 0.
+    batch_size : int
+        At least 1.
+    seed : int
+        0 .. 2**32 - 1.
+    verbose : {0, 1, 2}
+        As ``keras.Model.fit``.
+
     Returns
     -------
     model : keras.Model
     losses : list of float
         Mean squared error on the training set in each epoch.
     """
+    n_train, epochs, noise, batch_size, seed, verbose = _check_training(
+        n_train, epochs, noise, batch_size, seed, verbose)
     import keras
 
     from .data import load_mnist
 
-    n_train = check_int(n_train, "n_train", minimum=1)
-    epochs = check_int(epochs, "epochs", minimum=1)
     keras.utils.set_random_seed(seed)
     (x_train, _), _ = load_mnist(limit=(n_train, 1))
     clean = to_images(x_train)  # (n_train, 28, 28, 1)
@@ -166,8 +209,24 @@ def train_denoiser(n_train=20000, epochs=5, *, noise=NOISE, batch_size=128, seed
     return model, losses
 
 
-def load_denoiser(path=None):
-    """The course's trained denoiser (``data/weights/denoiser.keras``), or the model at ``path``."""
-    from .weights import load_model
+def _check_training(n_train, epochs, noise, batch_size, seed, verbose):
+    """The arguments of :func:`train_denoiser`, checked before anything is loaded."""
+    n_train = check_int(n_train, "n_train", minimum=1)
+    if n_train > 60000:
+        raise ValueError(f"`n_train` must be at most 60000 (the MNIST training digits), got "
+                         f"{n_train:,}")
+    return (n_train, check_epochs(epochs), _check_noise(noise),
+            check_int(batch_size, "batch_size", minimum=1), check_seed(seed),
+            check_verbose(verbose))
 
-    return load_model(WEIGHTS_NAME if path is None else path)
+
+def load_denoiser(path=None):
+    """The course's trained denoiser (``data/weights/denoiser.keras``), or the model at ``path``.
+
+    The shipped file is checked (present, whole, the shipped SHA-256) first;
+    a damaged one raises :class:`cnnlab.weights.ModelFileError` naming the
+    file and how to restore it.
+    """
+    from .weights import _load
+
+    return _load(WEIGHTS_NAME if path is None else path, "path")

@@ -5,8 +5,10 @@ It looks at everything a lesson needs and prints one line per check:
 - Python and the versions of the main packages, compared with the pins in
   ``requirements.lock``;
 - the JupyterLab widgets front-end (without it sliders show as plain text);
-- every data file, opened and verified with :mod:`cnnlab.data`, and the
-  trained models in ``data/weights``;
+- every data file, opened and verified with :mod:`cnnlab.data`, and every
+  file in ``data/weights``: checked against its SHA-256 with
+  :func:`cnnlab.weights.verify` and, when TensorFlow is checked too, each
+  model opened and run once on an image of zeros;
 - TensorFlow and Keras, by running one small convolution and comparing it
   with :func:`cnnlab.kernels.conv2d`.
 
@@ -21,7 +23,6 @@ import importlib.metadata as metadata
 import re
 import sys
 import types
-import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -177,21 +178,65 @@ def _data_checks() -> list[Check]:
     return checks
 
 
-def _model_checks() -> list[Check]:
+def _model_checks(load: bool = True) -> list[Check]:
+    """One line per file of ``data/weights``: checksum, then (``load``) open and run each model."""
     from . import weights
 
+    keras_error = None
+    if load:
+        try:
+            from .session import import_keras
+
+            import_keras()
+        except Exception as exc:  # reported by the TensorFlow check; do the checksums only
+            keras_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:80]
     checks = []
-    for stem in weights.SHIPPED:
-        path = weights.WEIGHTS_DIR / f"{stem}.keras"
-        name = f"model {stem}.keras"
-        restore = f"restore it with `git checkout -- data/weights/{stem}.keras` from the course folder"
-        if not path.is_file():
-            checks.append(Check(name, PROBLEM, "missing", restore))
-        elif not zipfile.is_zipfile(path):
-            checks.append(Check(name, PROBLEM, "not a Keras model file (not a zip archive)", restore))
-        else:
-            checks.append(Check(name, OK, "present"))
+    for filename in weights.CHECKSUMS:
+        model = filename.endswith(".keras")
+        name = f"{'model' if model else 'record'} {filename}"
+        checks.append(_model_check(weights, name, Path(weights.WEIGHTS_DIR) / filename, model,
+                                   load and keras_error is None, keras_error))
     return checks
+
+
+def _model_check(weights, name, path, model, load, keras_error) -> Check:
+    try:
+        weights.verify(path)
+    except weights.ModelFileError as exc:
+        detail = {"missing": "missing",
+                  "checksum": "wrong checksum: damaged, or not the file the course ships"}
+        return Check(name, PROBLEM, detail.get(exc.kind, exc.problem), exc.fix)
+    made_again = weights._digest(path) != weights.CHECKSUMS[path.name]
+    verified = "verified (made again here)" if made_again else "verified"
+    restore = weights._fix(path, path.name)
+    if not model:
+        try:
+            weights.load_json(path)
+        except weights.ModelFileError as exc:
+            return Check(name, PROBLEM, exc.problem, exc.fix)
+        return Check(name, OK, verified)
+    if not load:
+        why = f" (not opened: {keras_error})" if keras_error else ""
+        return Check(name, OK, f"{verified}{why}")
+    try:
+        net = weights.load_model(path)
+        _run_on_zeros(net)
+    except weights.ModelFileError as exc:
+        return Check(name, PROBLEM, exc.problem, exc.fix)
+    except Exception as exc:  # a model that opens but does not run
+        problem = f"opens but does not run: {type(exc).__name__}: {exc}".splitlines()[0][:160]
+        return Check(name, PROBLEM, problem, restore)
+    return Check(name, OK, f"{verified}, opens and runs ({net.count_params():,} parameters)")
+
+
+def _run_on_zeros(net) -> None:
+    """One forward pass on an image of zeros; raise if the output is not finite."""
+    import numpy as np
+
+    shape = tuple(28 if n is None else int(n) for n in net.inputs[0].shape[1:])
+    out = np.asarray(net(np.zeros((1, *shape), np.float32), training=False))
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"its output on an image of zeros is not finite ({out.ravel()[:3]} ...)")
 
 
 def _tensorflow_check() -> Check:
@@ -242,7 +287,9 @@ def doctor(*, tensorflow: bool = True, quiet: bool = False) -> Report:
     Parameters
     ----------
     tensorflow : bool
-        Also start TensorFlow and run a small convolution (a few seconds).
+        Also start TensorFlow, run a small convolution and open and run
+        every shipped model once (a few seconds). Without it the model files
+        are only checked against their SHA-256.
     quiet : bool
         Return the report without printing it.
 
@@ -252,13 +299,17 @@ def doctor(*, tensorflow: bool = True, quiet: bool = False) -> Report:
         ``report.ok`` is True when nothing needs fixing; ``print(report)``
         shows the table again.
     """
+    for value, label in ((tensorflow, "tensorflow"), (quiet, "quiet")):
+        if not isinstance(value, bool):
+            raise TypeError(f"`{label}` must be True or False, got {value!r} "
+                            f"({type(value).__name__})")
     pins = _locked_versions()
     checks = _guarded(_python_check, "Python")
     for label, dists in PACKAGES:
         checks += _guarded(lambda: _package_check(label, dists, pins), label)
     checks += _guarded(_widgets_check, "widgets front-end")
     checks += _guarded(_data_checks, "data")
-    checks += _guarded(_model_checks, "models")
+    checks += _guarded(lambda: _model_checks(load=tensorflow), "models")
     if tensorflow:
         checks += _guarded(_tensorflow_check, "TensorFlow runs")
     report = Report(checks)

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_array, check_choice, check_int
+from ._training import as_pixels, check_name, check_seed
+from ._validate import as_array, check_allocation, check_choice, check_int, describe
 from .shapes import lenet5_c3_table
 from .session import import_keras
 
@@ -77,7 +78,7 @@ class Subsampling(layers.Layer):
     def __init__(self, pool_size=2, activation=None, **kwargs):
         super().__init__(**kwargs)
         self.pool_size = check_int(pool_size, "pool_size", minimum=1)
-        self.activation = keras.activations.get(activation)
+        self.activation = _activation(activation)
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -138,12 +139,19 @@ class TableConv2D(layers.Layer):
             empty = np.flatnonzero(table.sum(axis=0) == 0).tolist()
             raise ValueError(f"`table`: output map(s) {empty} have no input; "
                              "connect each to one at least")
+        if table.size == 0:
+            raise ValueError(f"`table` must have at least one row and one column, got shape "
+                             f"{table.shape}")
         self.table = table.astype(np.int64)  # (C_in, C_out)
         self.kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
-        self.activation = keras.activations.get(activation)
-        self.seed = seed
+        self.activation = _activation(activation)
+        self.seed = None if seed is None else check_seed(seed)
         pairs = np.argwhere(self.table.T == 1)  # (n_connections, 2) rows (out, in)
         c_in, c_out = self.table.shape
+        check_allocation((len(pairs), c_in * c_out), "table", itemsize=4,
+                         what="the connection matrix")
+        check_allocation((self.kernel_size, self.kernel_size, c_in * c_out), "kernel_size",
+                         itemsize=4, what="the full kernel")
         scatter = np.zeros((len(pairs), c_in * c_out), np.float32)  # (n, C_in * C_out)
         scatter[np.arange(len(pairs)), pairs[:, 1] * c_out + pairs[:, 0]] = 1.0
         self._scatter = scatter
@@ -200,19 +208,39 @@ class TableConv2D(layers.Layer):
 def prepare_images(x) -> np.ndarray:
     """MNIST pixels to model input: ``(N, 28, 28)`` 0-255 -> ``(N, 28, 28, 1)`` float32 0-1.
 
-    Integer pixels (uint8, as loaded) and floats above 1 are divided by 255;
-    floats already within [0, 1] (``cnnlab.data.digit``) are kept. A single
-    image ``(28, 28)`` becomes a batch of one.
+    Integer pixels (uint8, as loaded) and floats reaching 2 or more (0-255 pixels) are
+    divided by 255; floats already within [0, 1] (``cnnlab.data.digit``, or
+    images prepared before) are kept, so preparing twice changes nothing. A
+    single image ``(28, 28)`` becomes a batch of one; ``(N, 28, 28, 1)`` is
+    accepted too. The same rule as :func:`cnnlab.resnet.prepare_images` and
+    :func:`cnnlab.denoise.to_images`.
+
+    Raises
+    ------
+    ValueError
+        For images that are not 28x28, negative values, NaN, values above
+        255, or floats just above 1 (between 1 and 2).
     """
-    integers = np.issubdtype(np.asarray(x).dtype, np.integer)
-    x = as_array(x, "x", ndims=(2, 3))
-    if x.shape[-2:] != (28, 28):
-        raise ValueError(f"`x` must hold 28x28 images, got shape {x.shape}")
-    if x.ndim == 2:
-        x = x[None]
-    if integers or x.max(initial=0.0) > 1.0:
-        x = x / 255.0
-    return x.astype(np.float32)[..., None]  # (N, 28, 28, 1)
+    return _prepare(x, "x")
+
+
+def _prepare(x, name):
+    images = as_pixels(x, name, ndims=(2, 3, 4))                      # (N, H, W, 1)
+    if images.shape[1:3] != (28, 28):
+        raise ValueError(f"`{name}` must hold 28x28 images, got shape {np.shape(x)}")
+    return images                                                       # (N, 28, 28, 1)
+
+
+def _activation(activation):
+    """A Keras activation from a name, a callable or None, with a clear error."""
+    if activation is not None and not isinstance(activation, str) and not callable(activation):
+        raise TypeError(f"`activation` must be a Keras activation name such as 'tanh', a "
+                        f"function or None, got {describe(activation)}")
+    try:
+        return keras.activations.get(activation)
+    except (ValueError, TypeError):
+        raise ValueError(f"`activation` must be a Keras activation such as 'tanh' or 'relu', "
+                         f"got {activation!r}") from None
 
 
 def build_lenet5(variant="modern", *, name=None, seed=0):
@@ -236,8 +264,8 @@ def build_lenet5(variant="modern", *, name=None, seed=0):
         ``S2``, ``C3``, ``S4``, ``C5``, ``flatten``, ``F6``, ``output``.
     """
     variant = check_choice(variant, "variant", VARIANTS)
-    seed = check_int(seed, "seed", minimum=0)
-    name = f"lenet5_{variant}" if name is None else name
+    seed = check_seed(seed)
+    name = f"lenet5_{variant}" if check_name(name) is None else name
     classic = variant == "classic"
     act = "tanh" if classic else "relu"
 
@@ -284,16 +312,18 @@ def probe_model(model, names=LAYER_NAMES):
     keras.Model
         Same input as ``model``; a list of outputs, one per name.
     """
-    names = [names] if isinstance(names, str) else list(names)
-    known = [layer.name for layer in getattr(model, "layers", [])]
-    if not known:
-        raise TypeError(f"`model` must be a Keras model, got {type(model).__name__}")
+    known = _layer_names(model)
+    names = _check_layer_names(names)
     missing = [n for n in names if n not in known]
     if missing:
         raise ValueError(f"`model` has no layer named {missing[0]!r}; its layers are "
                          f"{', '.join(known)}")
-    return keras.Model(model.input, [model.get_layer(n).output for n in names],
-                       name=f"{model.name}_probe")
+    try:
+        return keras.Model(model.input, [model.get_layer(n).output for n in names],
+                           name=f"{model.name}_probe")
+    except (AttributeError, ValueError) as exc:
+        raise ValueError(f"`model` must be built, with an input (give it a keras.Input or call "
+                         f"it once): {exc}".splitlines()[0]) from None
 
 
 def layer_outputs(model, images, names=LAYER_NAMES) -> dict:
@@ -312,15 +342,35 @@ def layer_outputs(model, images, names=LAYER_NAMES) -> dict:
         Layer name -> ndarray, e.g. ``"C1"``: ``(N, 28, 28, 6)``,
         ``"C5"``: ``(N, 1, 1, 120)``, ``"output"``: ``(N, 10)``.
     """
-    names = [names] if isinstance(names, str) else list(names)
-    x = np.asarray(images)
-    if x.ndim == 4:
-        if x.shape[-1] != 1:
-            raise ValueError(f"`images` must have one channel, got shape {x.shape}")
-        x = x[..., 0]
-    x = prepare_images(x)                                               # (N, 28, 28, 1)
+    _layer_names(model)
+    names = _check_layer_names(names)
+    x = _prepare(images, "images")                                      # (N, 28, 28, 1)
     probe = probe_model(model, names)
     outputs = probe(x, training=False)
     if not isinstance(outputs, (list, tuple)):                          # a single layer
         outputs = [outputs]
     return {n: np.asarray(o) for n, o in zip(names, outputs)}
+
+
+def _layer_names(model) -> list:
+    layers = getattr(model, "layers", None) if not isinstance(model, type) else None
+    if (not isinstance(layers, list) or not layers
+            or not all(isinstance(getattr(layer, "name", None), str) for layer in layers)):
+        raise TypeError(f"`model` must be a Keras model, got {type(model).__name__}")
+    return [layer.name for layer in layers]
+
+
+def _check_layer_names(names) -> list:
+    if isinstance(names, str):
+        names = [names]
+    elif isinstance(names, (list, tuple)):
+        names = list(names)
+    else:
+        raise TypeError(f"`names` must be a layer name or a list of layer names such as "
+                        f"['C1', 'S2'], got {describe(names)}")
+    if not names:
+        raise ValueError("`names` must name at least one layer, got an empty list")
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise TypeError(f"`names` must hold layer names (strings), got {describe(bad[0])}")
+    return names

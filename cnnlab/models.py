@@ -29,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations, kernels, pooling
+from ._training import (check_feature_maps, check_flag, check_image_shape, check_params,
+                        check_real, check_seed, side_after, smallest_side)
 from ._validate import as_array, check_int, describe
 from .classic import (
     LocalResponseNormalization, build_alexnet, build_inception_3a, build_nin, build_vgg16,
@@ -51,6 +53,8 @@ __all__ = [
 ]
 
 MNIST_SHAPE = (28, 28, 1)
+#: (kernel, stride, padding) of the layers of build_mnist_cnn that shrink the grid.
+_MNIST_STEPS = ((3, 1, "valid"), (2, 2, "valid"), (3, 1, "valid"), (2, 2, "valid"))
 
 
 def mnist_cnn_layers(n_classes=10, dropout=0.5) -> list:
@@ -62,6 +66,7 @@ def mnist_cnn_layers(n_classes=10, dropout=0.5) -> list:
     :func:`build_mnist_cnn`.
     """
     n_classes = check_int(n_classes, "n_classes", minimum=2)
+    _check_dropout(dropout)
     return [
         ("conv2d", {"filters": 32, "kernel_size": 3}),
         ("max_pool2d", {"pool_size": 2}),
@@ -97,6 +102,8 @@ def build_mnist_cnn(seed=0, *, input_shape=MNIST_SHAPE, n_classes=10, dropout=0.
         Seeds every initialiser (Glorot uniform weights, zero biases) and the
         dropout layer: the same seed gives the same network.
     input_shape : (H, W, C) tuple of int
+        At least 10x10: two 3x3 convolutions and two 2x2 poolings leave one
+        cell of a 10x10 image.
     n_classes : int
     dropout : float
         Fraction of the dense units dropped during training, in [0, 1).
@@ -106,14 +113,22 @@ def build_mnist_cnn(seed=0, *, input_shape=MNIST_SHAPE, n_classes=10, dropout=0.
     keras.Model
         Named ``"mnist_cnn"``; its input is ``(N, H, W, C)``, its output
         ``(N, n_classes)`` probabilities.
-    """
-    import keras
 
-    seed = check_int(seed, "seed", minimum=0)
+    Raises
+    ------
+    ValueError
+        Also for an image so large, or so many classes, that the network
+        would pass ``cnnlab._training.MAX_PARAMS`` (150 million) parameters.
+    """
+    seed = check_seed(seed)
     n_classes = check_int(n_classes, "n_classes", minimum=2)
-    input_shape = _check_image_shape(input_shape)
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-        raise ValueError(f"`dropout` must be a number in [0, 1), got {describe(dropout)}")
+    h, w, c = input_shape = _check_image_shape(input_shape, smallest_side(_MNIST_STEPS))
+    _check_dropout(dropout)
+    check_feature_maps(h, w, 32)
+    flat = side_after(h, _MNIST_STEPS) * side_after(w, _MNIST_STEPS) * 64
+    check_params(9 * c * 32 + 32 + 9 * 32 * 64 + 64 + flat * 512 + 512 + 513 * n_classes,
+                 "`input_shape` and `n_classes`")
+    import keras
 
     def init(i):
         return keras.initializers.GlorotUniform(seed=seed * 100 + i)
@@ -174,13 +189,20 @@ def forward_numpy(model, x, *, steps=False):
         ``(layer name, array)`` pairs, one per layer, the last being the output.
     """
     layers = _chain(model)
+    steps = check_flag(steps, "steps")
     x = as_array(x, "x").astype(np.float64)
     want = tuple(model.inputs[0].shape[1:])
-    if x.shape[1:] != want:
-        hint = "; add the channel axis with x[..., None]" if x.shape[1:] == want[:-1] else ""
+    fits = len(x.shape) == len(want) + 1 and all(
+        n is None or n == m for n, m in zip(want, x.shape[1:]))
+    if not fits:
+        hint = ("; add the channel axis with x[..., None]"
+                if len(x.shape) == len(want) and all(n is None or n == m for n, m in
+                                                     zip(want[:-1], x.shape[1:])) else "")
         raise ValueError(
             f"`x` must have shape (N, {', '.join(str(n) for n in want)}) for this model, "
             f"got {x.shape}{hint}")
+    if len(x) == 0:
+        raise ValueError("`x` must hold at least one example, got an empty batch")
     results = []
     for layer in layers:
         x = _apply(layer, x)
@@ -190,10 +212,13 @@ def forward_numpy(model, x, *, steps=False):
 
 def _chain(model):
     """The model's layers in order, refusing what forward_numpy cannot run."""
-    layers = getattr(model, "layers", None)
-    if layers is None or not hasattr(model, "inputs"):
+    try:
+        layers, inputs, outputs = model.layers, model.inputs, model.outputs
+    except Exception:  # noqa: BLE001 - not a (built) Keras model
+        layers = inputs = outputs = None
+    if not isinstance(layers, list) or inputs is None or outputs is None:
         raise TypeError(f"`model` must be a Keras model, got {describe(model)}")
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
+    if len(inputs) != 1 or len(outputs) != 1:
         raise ValueError("`model` must have one input and one output (a chain of layers)")
     for layer in layers:
         kind = type(layer).__name__
@@ -253,7 +278,11 @@ def _activate(layer, y):
     return _ACTIVATIONS[name](y)
 
 
-def _check_image_shape(shape) -> tuple:
-    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
-        raise ValueError(f"`input_shape` must be (H, W, C), got {describe(shape)}")
-    return tuple(check_int(v, "input_shape", minimum=1) for v in shape)
+def _check_image_shape(shape, min_side=1) -> tuple:
+    return check_image_shape(shape, "input_shape", min_side=min_side)
+
+
+def _check_dropout(dropout) -> float:
+    if isinstance(dropout, (bool, np.bool_)) or not isinstance(dropout, (int, float, np.floating)):
+        raise TypeError(f"`dropout` must be a number in [0, 1), got {describe(dropout)}")
+    return check_real(dropout, "dropout", minimum=0, below=1)

@@ -43,10 +43,15 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import numpy as np  # noqa: E402
 
-from ._validate import check_choice, check_int, describe  # noqa: E402
-from ._training import TrainResult, batch_plan, make_train_chunk, run_epoch, schedule  # noqa: E402
+from ._validate import check_allocation, check_choice, check_int, describe  # noqa: E402
+from ._training import (  # noqa: E402
+    MAX_EPOCHS, MAX_SEED, TrainResult, as_pixels, batch_plan, check_argv, check_classifier,
+    check_epochs, check_feature_maps, check_flag, check_image_shape, check_labels, check_name,
+    check_params, check_real, check_seed, check_verbose, make_train_chunk, model_images,
+    run_epoch, schedule,
+)
 from .session import import_keras  # noqa: E402
-from .weights import weights_path  # noqa: E402
+from .weights import _note_made_again, weights_path  # noqa: E402
 
 keras = import_keras()   # quiet: TensorFlow's start-up lines, e.g. on the command line
 layers = keras.layers
@@ -60,6 +65,9 @@ __all__ = [
 
 BLOCKS = ("basic", "bottleneck")
 _CONVS_PER_BLOCK = {"basic": 2, "bottleneck": 3}
+#: The deepest network the builders make: He et al.'s ResNet-110 for CIFAR-10. Deeper ones
+#: take long to build and to train on a laptop, and Keras runs out of recursion near 1,000.
+MAX_DEPTH = 110
 
 
 # ----------------------------------------------------------------- blocks
@@ -83,15 +91,48 @@ def _conv_bn(x, filters, kernel_size, stride, name, *, batch_norm, seed, relu=Tr
     return x
 
 
-def _check_block_args(x, filters, stride, name):
+def _check_block_args(x, filters, stride, name, batch_norm, seed, *, expansion=1):
+    """Check a block's arguments; return ``(filters, stride, batch_norm, seed)``."""
+    shape = getattr(x, "shape", None) if not isinstance(x, (str, bytes)) else None
+    try:
+        shape = None if shape is None else tuple(shape)
+    except TypeError:
+        shape = None
+    if shape is None:
+        raise TypeError(f"`x` must be a Keras tensor (N, H, W, C), such as keras.Input((28, 28, "
+                        f"16)), got {describe(x)}")
     filters = check_int(filters, "filters", minimum=1)
     stride = check_int(stride, "stride", minimum=1)
     if not isinstance(name, str) or not name:
         raise TypeError(f"`name` must be a non-empty string (it prefixes the layer names), "
                         f"got {describe(name)}")
-    if len(x.shape) != 4:
-        raise ValueError(f"`x` must be a 4D tensor (N, H, W, C), got shape {tuple(x.shape)}")
-    return filters, stride
+    if len(shape) != 4:
+        raise ValueError(f"`x` must be a 4D tensor (N, H, W, C), got shape {shape}")
+    if shape[-1] is None:
+        raise ValueError(f"`x` must have a known number of channels, got shape {shape}")
+    batch_norm = check_flag(batch_norm, "batch_norm")
+    seed = check_seed(seed)
+    h, w, c = shape[1], shape[2], int(shape[-1])
+    side = max((n for n in (h, w) if n is not None), default=None)
+    if side is not None and stride > max(side, 2):
+        raise ValueError(f"`stride` must be at most the grid side {side} of `x` (a larger stride "
+                         f"gives the same 1x1 output), got {stride}")
+    check_params(_block_params(c, filters, stride, expansion), "`filters`", "the block")
+    if h is not None and w is not None:
+        check_feature_maps(h, w, expansion * filters, "`x` and `filters`")
+    return filters, stride, batch_norm, seed
+
+
+def _block_params(c_in, filters, stride, expansion=1) -> int:
+    """Parameters of a basic (expansion 1) or bottleneck (4) block, batch norm included."""
+    out = expansion * filters
+    if expansion == 1:
+        convs = 9 * c_in * filters + 9 * filters * filters
+    else:
+        convs = c_in * filters + 9 * filters * filters + filters * out
+    projection = c_in * out + 4 * out if (stride != 1 or c_in != out) else 0
+    batch_norms = 4 * (2 * filters + (out if expansion != 1 else 0))   # 4 numbers per channel
+    return convs + batch_norms + projection
 
 
 def residual_block(x, filters, *, stride=1, name, batch_norm=True, seed=0):
@@ -121,7 +162,8 @@ def residual_block(x, filters, *, stride=1, name, batch_norm=True, seed=0):
     -------
     (N, ceil(H / stride), ceil(W / stride), filters) Keras tensor
     """
-    filters, stride = _check_block_args(x, filters, stride, name)
+    filters, stride, batch_norm, seed = _check_block_args(x, filters, stride, name, batch_norm,
+                                                          seed)
     f = _conv_bn(x, filters, 3, stride, f"{name}_conv1", batch_norm=batch_norm, seed=seed)
     f = _conv_bn(f, filters, 3, 1, f"{name}_conv2", batch_norm=batch_norm, seed=seed + 1,
                  relu=False)                                             # (N, H', W', filters)
@@ -139,7 +181,8 @@ def plain_block(x, filters, *, stride=1, name, batch_norm=True, seed=0):
     Same layers, names and starting weights as the residual block's
     branch, so a plain and a residual network differ only by the additions.
     """
-    filters, stride = _check_block_args(x, filters, stride, name)
+    filters, stride, batch_norm, seed = _check_block_args(x, filters, stride, name, batch_norm,
+                                                          seed)
     f = _conv_bn(x, filters, 3, stride, f"{name}_conv1", batch_norm=batch_norm, seed=seed)
     f = _conv_bn(f, filters, 3, 1, f"{name}_conv2", batch_norm=batch_norm, seed=seed + 1,
                  relu=False)
@@ -170,7 +213,8 @@ def bottleneck_block(x, filters, *, stride=1, name, batch_norm=True, seed=0):
     -------
     (N, ceil(H / stride), ceil(W / stride), 4 * filters) Keras tensor
     """
-    filters, stride = _check_block_args(x, filters, stride, name)
+    filters, stride, batch_norm, seed = _check_block_args(x, filters, stride, name, batch_norm,
+                                                          seed, expansion=4)
     out = 4 * filters
     f = _conv_bn(x, filters, 1, 1, f"{name}_reduce", batch_norm=batch_norm, seed=seed)
     f = _conv_bn(f, filters, 3, stride, f"{name}_conv", batch_norm=batch_norm, seed=seed + 1)
@@ -197,6 +241,8 @@ def stage_sizes(depth, n_stages=3, block="basic") -> int:
     ------
     ValueError
         If ``depth`` does not have that form, listing the nearest valid depths.
+        (The builders also refuse depths above :data:`MAX_DEPTH`; this
+        function only does the arithmetic.)
     """
     block = check_choice(block, "block", BLOCKS)
     n_stages = check_int(n_stages, "n_stages", minimum=1)
@@ -218,19 +264,49 @@ def _check_widths(widths) -> tuple[int, ...]:
 
 
 def _check_input_shape(input_shape) -> tuple[int, int, int]:
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
-        raise ValueError(f"`input_shape` must be (H, W, C), got {describe(input_shape)}")
-    return tuple(check_int(v, "input_shape", minimum=1) for v in input_shape)
+    return check_image_shape(input_shape)
+
+
+def _check_depth(depth, widths, block="basic") -> int:
+    """Blocks per stage for ``depth``, refusing depths above :data:`MAX_DEPTH`."""
+    n = stage_sizes(depth, len(widths), block)
+    if depth > MAX_DEPTH:
+        raise ValueError(f"`depth` must be at most {MAX_DEPTH} (ResNet-110, the deepest network "
+                         f"He et al. trained on CIFAR-10; deeper ones take long to build and "
+                         f"train on a laptop), got {depth:,}")
+    return n
+
+
+def _network_params(n, widths, c_in, n_classes, block, residual) -> int:
+    """Parameters of a network of :func:`_build` (batch norm included)."""
+    expansion = 4 if block == "bottleneck" else 1
+    total = 9 * c_in * widths[0] + 4 * widths[0]
+    c = widths[0]
+    for s, width in enumerate(widths):
+        for b in range(n):
+            stride = 2 if (s > 0 and b == 0) else 1
+            block_params = _block_params(c, width, stride, expansion)
+            if not residual and (stride != 1 or c != width):
+                block_params -= c * width + 4 * width            # no projection shortcut
+            total += block_params
+            c = expansion * width
+    return total + c * n_classes + n_classes
 
 
 def _build(depth, widths, input_shape, n_classes, name, *, residual, batch_norm, block, seed):
     widths = _check_widths(widths)
-    n = stage_sizes(depth, len(widths), block)
-    input_shape = _check_input_shape(input_shape)
+    block = check_choice(block, "block", BLOCKS)
+    n = _check_depth(depth, widths, block)
+    h, w, c = input_shape = _check_input_shape(input_shape)
     n_classes = check_int(n_classes, "n_classes", minimum=2)
-    seed = check_int(seed, "seed", minimum=0)
+    seed = check_seed(seed)
+    batch_norm = check_flag(batch_norm, "batch_norm")
+    name = check_name(name, optional=False)
     if block == "bottleneck" and not residual:
         raise ValueError("`block` 'bottleneck' is only built with shortcuts (build_resnet)")
+    check_params(_network_params(n, widths, c, n_classes, block, residual),
+                 "`widths` and `n_classes`")
+    check_feature_maps(h, w, max(widths) * (4 if block == "bottleneck" else 1))
     make = {"basic": residual_block if residual else plain_block,
             "bottleneck": bottleneck_block}[block]
 
@@ -260,7 +336,8 @@ def build_resnet(depth=20, *, widths=(16, 32, 64), input_shape=(28, 28, 1), n_cl
     ----------
     depth : int
         Layers with weights, not counting projections: ``6n + 2`` for basic
-        blocks and three stages (8, 14, 20, ...), ``9n + 2`` for bottleneck blocks.
+        blocks and three stages (8, 14, 20, ...), ``9n + 2`` for bottleneck
+        blocks; at most :data:`MAX_DEPTH` (110).
     widths : tuple of int
         Channels of each stage (bottleneck blocks output 4x as many).
     input_shape : (H, W, C)
@@ -278,8 +355,15 @@ def build_resnet(depth=20, *, widths=(16, 32, 64), input_shape=(28, 28, 1), n_cl
     keras.Model
         Input ``(N, H, W, C)`` (images scaled to [0, 1]); output ``(N, n_classes)``
         class probabilities. Layers: ``stem``, ``stage{s}_block{b}_*``, ``pool``, ``output``.
+
+    Raises
+    ------
+    ValueError
+        For a depth that is not ``6n + 2`` (``9n + 2``) or above 110, and for
+        widths or classes that would pass ``cnnlab._training.MAX_PARAMS``
+        (150 million parameters).
     """
-    name = f"resnet{depth}" if name is None else name
+    name = f"resnet{depth}" if check_name(name) is None else name
     return _build(depth, widths, input_shape, n_classes, name, residual=True,
                   batch_norm=batch_norm, block=block, seed=seed)
 
@@ -292,7 +376,7 @@ def build_plain(depth=20, *, widths=(16, 32, 64), input_shape=(28, 28, 1), n_cla
     ``"plain<depth>"``. With the same ``seed`` every convolution starts from
     the same weights as in the ResNet.
     """
-    name = f"plain{depth}" if name is None else name
+    name = f"plain{depth}" if check_name(name) is None else name
     return _build(depth, widths, input_shape, n_classes, name, residual=False,
                   batch_norm=batch_norm, block="basic", seed=seed)
 
@@ -315,11 +399,21 @@ class EpochLog(NamedTuple):
 
 
 def prepare_images(x) -> np.ndarray:
-    """Pixels to model input: ``(N, 28, 28)`` uint8 0-255 -> ``(N, 28, 28, 1)`` float32 0-1."""
-    x = np.asarray(x)
-    if x.ndim != 3:
-        raise ValueError(f"`x` must be a stack of images (N, H, W), got shape {x.shape}")
-    return (x.astype(np.float32) / 255.0)[..., None]                   # (N, H, W, 1)
+    """Pixels to model input: ``(N, 28, 28)`` uint8 0-255 -> ``(N, 28, 28, 1)`` float32 0-1.
+
+    Integer pixels (uint8, as loaded) and floats reaching 2 or more (0-255 pixels) are
+    divided by 255; floats already within [0, 1] are kept, so images
+    prepared twice stay the same. ``(H, W)`` becomes a batch of one and
+    ``(N, H, W, 1)`` is accepted too. The same rule as
+    :func:`cnnlab.lenet.prepare_images` and :func:`cnnlab.denoise.to_images`.
+
+    Raises
+    ------
+    ValueError
+        For negative values, NaN, values above 255, floats just above 1
+        (between 1 and 2) or more than one channel.
+    """
+    return as_pixels(x, "x", ndims=(2, 3, 4))                          # (N, H, W, 1)
 
 
 def augment_images(x, rng, *, max_shift=MAX_SHIFT, flip=True) -> np.ndarray:
@@ -339,8 +433,18 @@ def augment_images(x, rng, *, max_shift=MAX_SHIFT, flip=True) -> np.ndarray:
     -------
     (N, H, W, C) ndarray, same dtype
     """
-    n, h, w, _ = x.shape
+    if not isinstance(x, np.ndarray) or x.ndim != 4:
+        raise ValueError(f"`x` must be a 4D array of images (N, H, W, C), got {describe(x)}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"`rng` must be a numpy Generator (np.random.default_rng(seed)), got "
+                        f"{describe(rng)}")
+    n, h, w, c = x.shape
     s = check_int(max_shift, "max_shift", minimum=0)
+    if s > max(h, w):
+        raise ValueError(f"`max_shift` must be at most the image side {max(h, w)}, got {s}")
+    flip = check_flag(flip, "flip")
+    check_allocation((n, h + 2 * s, w + 2 * s, c), "max_shift", itemsize=x.itemsize,
+                     what="the padded images")
     padded = np.pad(x, ((0, 0), (s, s), (s, s), (0, 0)))               # (N, H+2s, W+2s, C)
     rows = rng.integers(0, 2 * s + 1, size=n)[:, None] + np.arange(h)  # (N, H)
     cols = rng.integers(0, 2 * s + 1, size=n)[:, None] + np.arange(w)  # (N, W)
@@ -352,8 +456,16 @@ def augment_images(x, rng, *, max_shift=MAX_SHIFT, flip=True) -> np.ndarray:
 
 
 def evaluate(model, x, y, batch_size=1000) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on images ``x (N, H, W, C)``, labels ``y (N,)``."""
-    y = np.asarray(y).astype(np.int64)
+    """Mean cross-entropy and accuracy of ``model`` on images ``x (N, H, W, C)``, labels ``y (N,)``.
+
+    ``x`` may hold raw uint8 pixels 0-255 (``(N, H, W)`` or ``(N, H, W, C)``)
+    or images already prepared in [0, 1]: both give the same numbers (see
+    :func:`prepare_images`). ``y`` holds class numbers ``0 .. n_classes - 1``.
+    """
+    shape, n_classes = check_classifier(model)
+    x = model_images(model, x, "x", input_shape=shape)                  # (N, H, W, C) in [0, 1]
+    y = check_labels(y, "y", len(x), n_classes)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     probs = np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
                             for i in range(0, len(x), batch_size)])     # (N, n_classes)
     loss = -np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, None)))
@@ -370,16 +482,21 @@ def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, pe
     model : keras.Model
         ``(N, H, W, C)`` -> ``(N, n_classes)`` probabilities.
     x_train, x_test : (N, H, W, C) float32 ndarray
+        Images in [0, 1] (:func:`prepare_images`); raw uint8 pixels 0-255
+        are prepared here.
     y_train, y_test : (N,) int ndarray
+        Class numbers ``0 .. n_classes - 1``, one per image.
     epochs : int
+        1 .. 1000.
     batch_size : int
+        At least 1 and at most the number of training images.
     peak_lr : float
-        Largest learning rate: reached linearly over the first 10 % of the
-        steps from 0, then follows a cosine curve down to 0.
+        Largest learning rate, in (0, 1]: reached linearly over the first 10 %
+        of the steps from 0, then follows a cosine curve down to 0.
     weight_decay : float
-        AdamW's decoupled weight decay.
+        AdamW's decoupled weight decay, in [0, 1).
     label_smoothing : float
-        Targets ``(1 - e) * one_hot + e / n_classes``.
+        Targets ``(1 - e) * one_hot + e / n_classes``, ``e`` in [0, 1).
     augment : bool
         A fresh random left-right flip (and shift, see ``max_shift``) of every
         training image every epoch (:func:`augment_images`).
@@ -396,19 +513,22 @@ def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, pe
     TrainResult
         The same ``model`` (trained) and one :class:`EpochLog` per epoch.
     """
-    import tensorflow as tf
-
-    epochs = check_int(epochs, "epochs", minimum=1)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    seed = check_int(seed, "seed", minimum=0)
-    verbose = check_int(verbose, "verbose", minimum=0)
-    for value, label in ((peak_lr, "peak_lr"), (weight_decay, "weight_decay"),
-                         (label_smoothing, "label_smoothing")):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-            raise ValueError(f"`{label}` must be a number >= 0, got {describe(value)}")
+    shape, n_classes = check_classifier(model)
+    x_train = model_images(model, x_train, "x_train", input_shape=shape)
+    y_train = check_labels(y_train, "y_train", len(x_train), n_classes, images="x_train")
+    x_test = model_images(model, x_test, "x_test", input_shape=shape)
+    y_test = check_labels(y_test, "y_test", len(x_test), n_classes, images="x_test")
+    epochs, batch_size, peak_lr, weight_decay, label_smoothing, augment, max_shift, seed, \
+        verbose = _check_recipe(epochs, batch_size, peak_lr, weight_decay, label_smoothing,
+                                augment, max_shift, seed, verbose)
     if len(x_train) < batch_size:
         raise ValueError(f"`batch_size` {batch_size} is larger than the {len(x_train)} "
                          "training images")
+    if max_shift > max(x_train.shape[1:3]):
+        raise ValueError(f"`max_shift` must be at most the image side {max(x_train.shape[1:3])}, "
+                         f"got {max_shift}")
+    import tensorflow as tf
+
     steps = len(x_train) // batch_size
     optimizer = keras.optimizers.AdamW(schedule(peak_lr, steps * epochs),
                                        weight_decay=weight_decay)
@@ -432,6 +552,24 @@ def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, pe
     return TrainResult(model, history)
 
 
+def _check_recipe(epochs, batch_size, peak_lr, weight_decay, label_smoothing, augment,
+                  max_shift, seed, verbose):
+    """The training settings of :func:`train`, checked; returned in the same order."""
+    return (check_epochs(epochs), check_int(batch_size, "batch_size", minimum=1),
+            check_real(peak_lr, "peak_lr", above=0, maximum=1),
+            check_real(weight_decay, "weight_decay", minimum=0, below=1),
+            check_real(label_smoothing, "label_smoothing", minimum=0, below=1),
+            check_flag(augment, "augment"), check_int(max_shift, "max_shift", minimum=0),
+            check_seed(seed), check_verbose(verbose))
+
+
+def _check_limit(limit, n_train=60000, n_test=10000):
+    """``limit`` as load_fashion_mnist takes it, checked before anything is loaded."""
+    from . import data
+
+    return data._check_limit(limit, n_train, n_test)
+
+
 def _load_fashion(limit):
     from . import data
 
@@ -446,13 +584,57 @@ def train_resnet(depth=14, *, widths=(16, 32, 64), epochs=6, limit=None, batch_s
 
     ``limit`` takes fewer images, as :func:`cnnlab.data.load_fashion_mnist`
     does; the other arguments are those of :func:`build_resnet` and :func:`train`.
+    Every argument is checked before the data is loaded or the network built.
     """
+    _check_train_resnet(depth, widths, epochs, limit, batch_size, peak_lr, weight_decay,
+                        label_smoothing, augment, max_shift, seed, verbose, name)
     (x_train, y_train), (x_test, y_test) = _load_fashion(limit)
-    keras.utils.set_random_seed(check_int(seed, "seed", minimum=0))
+    keras.utils.set_random_seed(seed)
     model = build_resnet(depth, widths=widths, seed=seed, name=name)
     return train(model, x_train, y_train, x_test, y_test, epochs=epochs, batch_size=batch_size,
                  peak_lr=peak_lr, weight_decay=weight_decay, label_smoothing=label_smoothing,
                  augment=augment, max_shift=max_shift, seed=seed, verbose=verbose)
+
+
+def _check_train_resnet(depth, widths, epochs, limit, batch_size, peak_lr, weight_decay,
+                        label_smoothing, augment, max_shift, seed, verbose, name):
+    """Every argument of :func:`train_resnet`, checked before anything is loaded or built."""
+    widths = _check_widths(widths)
+    n = _check_depth(depth, widths)
+    check_name(name)
+    _check_recipe(epochs, batch_size, peak_lr, weight_decay, label_smoothing, augment,
+                  max_shift, seed, verbose)
+    n_train, _ = _check_limit(limit)
+    if n_train < batch_size:
+        raise ValueError(f"`batch_size` {batch_size} is larger than the {n_train} training "
+                         "images `limit` leaves")
+    if max_shift > 28:
+        raise ValueError(f"`max_shift` must be at most 28 (the image side), got {max_shift}")
+    check_params(_network_params(n, widths, 1, 10, "basic", True), "`widths`")
+
+
+def _check_degradation(depths, widths, epochs, limit, batch_norm, peak_lr, seeds, verbose):
+    """Every argument of :func:`degradation_experiment`, checked; returns depths, widths, seeds."""
+    depths = _check_ints(depths, "depths", minimum=1)
+    widths = _check_widths(widths)
+    for depth in depths:
+        try:
+            n = _check_depth(depth, widths)
+        except ValueError as exc:
+            raise ValueError(f"`depths`: {exc}") from None
+        check_params(_network_params(n, widths, 1, 10, "basic", True), "`widths` and `depths`")
+    seeds = _check_ints(seeds, "seeds", minimum=0)
+    for s in seeds:
+        check_seed(s, "seeds")
+    check_epochs(epochs)
+    check_flag(batch_norm, "batch_norm")
+    check_real(peak_lr, "peak_lr", above=0, maximum=1)
+    check_verbose(verbose)
+    n_train, _ = _check_limit(limit)
+    if n_train < 128:
+        raise ValueError(f"`limit` must leave at least 128 training images (one batch), got "
+                         f"{n_train}")
+    return depths, widths, seeds
 
 
 def degradation_experiment(depths=(20, 56), *, widths=(8, 16, 32), epochs=4,
@@ -468,14 +650,16 @@ def degradation_experiment(depths=(20, 56), *, widths=(8, 16, 32), epochs=4,
     Parameters
     ----------
     depths : tuple of int
-        Depths to compare, each ``6n + 2`` (for three stages).
+        Depths to compare, each ``6n + 2`` (for three stages), at most 110.
     widths, batch_norm
         As in :func:`build_resnet`.
     epochs : int
+        1 .. 1000.
     limit : (int, int)
-        Training and test images (the first ones of each split).
+        Training and test images (the first ones of each split); at least
+        128 training images (one batch).
     peak_lr : float
-        Peak learning rate of :func:`train`'s schedule.
+        Peak learning rate of :func:`train`'s schedule, in (0, 1].
     seeds : tuple of int
         One run of every network per seed (weights, shuffling).
     verbose : {0, 1, 2}
@@ -488,11 +672,8 @@ def degradation_experiment(depths=(20, 56), *, widths=(8, 16, 32), epochs=4,
         ``test_loss``, ``test_accuracy`` and ``seconds``, one entry per epoch,
         and the ``params`` of the network. JSON-ready.
     """
-    depths = tuple(check_int(d, "depths", minimum=1) for d in depths)
-    widths = _check_widths(widths)
-    for depth in depths:
-        stage_sizes(depth, len(widths))
-    seeds = tuple(check_int(s, "seeds", minimum=0) for s in seeds)
+    depths, widths, seeds = _check_degradation(depths, widths, epochs, limit, batch_norm,
+                                               peak_lr, seeds, verbose)
     (x_train, y_train), (x_test, y_test) = _load_fashion(limit)
     runs = {}
     for kind, builder in (("plain", build_plain), ("resnet", build_resnet)):
@@ -517,7 +698,16 @@ def degradation_experiment(depths=(20, 56), *, widths=(8, 16, 32), epochs=4,
 
 # ----------------------------------------------------------------- looking inside
 
+def _check_ints(values, name, minimum):
+    """A non-empty tuple or list of ints (``depths``, ``seeds``) as a tuple."""
+    if isinstance(values, (bool, str, bytes)) or not isinstance(values, (tuple, list)) or not values:
+        raise TypeError(f"`{name}` must be a non-empty tuple of ints such as (20, 56), got "
+                        f"{describe(values)}")
+    return tuple(check_int(v, name, minimum=minimum) for v in values)
+
+
 def _residual_adds(model):
+    check_classifier(model)
     adds = [layer for layer in model.layers if type(layer).__name__ == "Add"]
     if not adds:
         raise ValueError(f"`model` {model.name!r} has no Add layers: it is not a residual network")
@@ -532,7 +722,7 @@ def branch_ratios(model, x) -> dict:
     model : keras.Model
         A network from :func:`build_resnet`.
     x : (N, H, W, C) ndarray
-        Input images.
+        Input images in [0, 1], or raw uint8 pixels (prepared here).
 
     Returns
     -------
@@ -541,6 +731,7 @@ def branch_ratios(model, x) -> dict:
         and the shortcut at the block's addition, averaged over the images.
     """
     adds = _residual_adds(model)
+    x = model_images(model, x, "x")                                      # (N, H, W, C)
     probe = keras.Model(model.input, [t for add in adds for t in add.input])
     outputs = [np.asarray(t) for t in probe(x, training=False)]
     ratios = {}
@@ -558,7 +749,8 @@ def gradient_norms(model, x, y) -> dict:
     One forward and backward pass (``tf.GradientTape``) of the mean
     cross-entropy on images ``x (N, H, W, C)`` with labels ``y (N,)``, in
     training mode. Projection shortcuts are left out so a plain network and
-    its residual twin list the same layers.
+    its residual twin list the same layers. ``x`` may be raw uint8 pixels
+    (prepared here) or images in [0, 1]; ``y`` holds class numbers.
 
     Returns
     -------
@@ -566,6 +758,10 @@ def gradient_norms(model, x, y) -> dict:
         Layer name -> Euclidean norm of d(loss)/d(kernel).
     """
     import tensorflow as tf
+
+    shape, n_classes = check_classifier(model)
+    x = model_images(model, x, "x", input_shape=shape)                  # (N, H, W, C)
+    y = check_labels(y, "y", len(x), n_classes)
 
     convs = [layer for layer in model.layers
              if type(layer).__name__ == "Conv2D" and not layer.name.endswith("_shortcut")]
@@ -622,7 +818,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _number(text, option, *, kind=int, minimum=None, positive=False):
+def _number(text, option, *, kind=int, minimum=None, positive=False, maximum=None):
     """Parse one command-line value, with a message naming the option."""
     try:
         value = kind(text)
@@ -635,11 +831,22 @@ def _number(text, option, *, kind=int, minimum=None, positive=False):
         raise ValueError(f"{option} must be at least {minimum}, got {text}")
     if positive and value <= 0:
         raise ValueError(f"{option} must be positive, got {text}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{option} must be at most {maximum}, got {text}")
     return value
 
 
-def _numbers(text, option, minimum):
-    return tuple(_number(t.strip(), option, minimum=minimum) for t in text.split(","))
+def _numbers(text, option, minimum, maximum=None):
+    return tuple(_number(t.strip(), option, minimum=minimum, maximum=maximum)
+                 for t in text.split(","))
+
+
+def _cli_error(exc, *options):
+    """Turn a check's message about `argument` into one about the command-line option."""
+    message = str(exc)
+    for argument, option in options:
+        message = message.replace(f"`{argument}`", option)
+    return ValueError(message)
 
 
 def _out_path(text, suffix, default):
@@ -653,19 +860,29 @@ def _run_train(args):
     depth = _number(args.depth, "--depth", minimum=1)
     widths = _numbers(args.widths, "--widths", 1)
     stage_sizes(depth, len(widths))                      # a clear error for depths that are not 6n + 2
-    epochs = _number(args.epochs, "--epochs", minimum=1)
+    _number(args.depth, "--depth", maximum=MAX_DEPTH)
+    epochs = _number(args.epochs, "--epochs", minimum=1, maximum=MAX_EPOCHS)
     batch_size = _number(args.batch_size, "--batch-size", minimum=1)
-    peak_lr = _number(args.lr, "--lr", kind=float, positive=True)
+    peak_lr = _number(args.lr, "--lr", kind=float, positive=True, maximum=1)
     smoothing = _number(args.label_smoothing, "--label-smoothing", kind=float, minimum=0)
     if smoothing >= 1:
         raise ValueError(f"--label-smoothing must be below 1, got {args.label_smoothing}")
-    limit = None if args.limit is None else _number(args.limit, "--limit", minimum=1)
-    seed = _number(args.seed, "--seed", minimum=0)
-    shift = _number(args.shift, "--shift", minimum=0)
+    limit = (None if args.limit is None
+             else _number(args.limit, "--limit", minimum=1, maximum=60000))
+    seed = _number(args.seed, "--seed", minimum=0, maximum=MAX_SEED)
+    shift = _number(args.shift, "--shift", minimum=0, maximum=28)
+    if batch_size > (60000 if limit is None else limit):
+        raise ValueError(f"--batch-size {batch_size} is larger than the "
+                         f"{60000 if limit is None else limit} training images")
     name = str(depth) if args.name is None else args.name
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"--name may hold letters, digits, '-' and '_' only, got {name!r}")
     out = _out_path(args.out, ".keras", weights_path(f"resnet_{name}.keras"))
+    try:
+        _check_train_resnet(depth, widths, epochs, limit, batch_size, peak_lr, 5e-4, smoothing,
+                            not args.no_augment, shift, seed, 2, f"resnet_{name}")
+    except (TypeError, ValueError) as exc:
+        raise _cli_error(exc, ("widths", "--widths"), ("depth", "--depth")) from None
 
     def run():
         return train_resnet(depth, widths=widths, epochs=epochs, limit=limit,
@@ -684,6 +901,8 @@ def _run_train(args):
                   "params": result.model.count_params(),
                   "history": [e._asdict() for e in result.history]}
         out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
+        _note_made_again(out)
+        _note_made_again(out.with_suffix(".json"))
         last = result.history[-1]
         return (f"saved {out} (and its training record {out.with_suffix('.json').name}): test "
                 f"accuracy {100 * last.test_accuracy:.2f} % after {epochs} epoch(s), "
@@ -696,11 +915,16 @@ def _run_degradation(args):
     widths = _numbers(args.widths, "--widths", 1)
     for depth in depths:
         stage_sizes(depth, len(widths))
-    epochs = _number(args.epochs, "--epochs", minimum=1)
-    limit = _number(args.limit, "--limit", minimum=128)
-    peak_lr = _number(args.lr, "--lr", kind=float, positive=True)
-    seeds = _numbers(args.seeds, "--seeds", 0)
+    _numbers(args.depths, "--depths", 1, MAX_DEPTH)
+    epochs = _number(args.epochs, "--epochs", minimum=1, maximum=MAX_EPOCHS)
+    limit = _number(args.limit, "--limit", minimum=128, maximum=60000)
+    peak_lr = _number(args.lr, "--lr", kind=float, positive=True, maximum=1)
+    seeds = _numbers(args.seeds, "--seeds", 0, MAX_SEED)
     out = _out_path(args.out, ".json", weights_path(DEFAULT_DEGRADATION))
+    try:
+        _check_degradation(depths, widths, epochs, (limit, 2000), True, peak_lr, seeds, 2)
+    except (TypeError, ValueError) as exc:
+        raise _cli_error(exc, ("widths", "--widths"), ("depths", "--depths")) from None
 
     def run():
         return degradation_experiment(depths, widths=widths, epochs=epochs, limit=(limit, 2000),
@@ -711,6 +935,7 @@ def _run_degradation(args):
         out.parent.mkdir(parents=True, exist_ok=True)
         result["settings"]["command"] = "python -m cnnlab.resnet " + " ".join(args.argv)
         out.write_text(json.dumps(result, indent=1) + "\n")
+        _note_made_again(out)
         return f"saved {out}"
     return run, save
 
@@ -718,7 +943,7 @@ def _run_degradation(args):
 def main(argv=None) -> int:
     """Run the command line; return the exit status (0 done, 1 data problem, 2 bad arguments)."""
     parser = _parser()
-    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    argv = check_argv(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:                           # argparse printed the usage and the problem

@@ -24,9 +24,12 @@ any size, e.g. a 64x64 photo.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from ._validate import as_array, check_int, describe
+from ._training import check_epochs, check_seed, check_verbose
+from ._validate import as_array, check_allocation, check_int, describe
 
 __all__ = [
     "CONTENT_LAYER",
@@ -66,24 +69,62 @@ def gram_matrix(features):
            [1., 1., 1.],
            [1., 1., 1.]])
     """
-    if isinstance(features, (np.ndarray, list, tuple)):
+    if not _is_tensor(features):
         f = as_array(features, "features", ndims=(3, 4))
         h, w = f.shape[-3:-1]
-        if h * w == 0:
+        if h * w == 0 or f.shape[-1] == 0:
             raise ValueError(f"`features` must not be empty, got shape {f.shape}")
+        check_allocation((*f.shape[:-3], f.shape[-1], f.shape[-1]), "features",
+                         what="the Gram matrices")
         return np.einsum("...ijc,...ijd->...cd", f, f) / (h * w)  # (..., C, C)
     from keras import ops
 
-    if len(features.shape) not in (3, 4):
-        raise ValueError(f"`features` must have 3 or 4 dimensions, got shape {tuple(features.shape)}")
-    h, w = features.shape[-3], features.shape[-2]
+    shape = tuple(features.shape)
+    if len(shape) not in (3, 4):
+        raise ValueError(f"`features` must have 3 or 4 dimensions, got shape {shape}")
+    h, w = shape[-3], shape[-2]
+    if h is None or w is None:
+        h, w = ops.shape(features)[-3], ops.shape(features)[-2]
+        return ops.einsum("...ijc,...ijd->...cd", features, features) / ops.cast(
+            h * w, features.dtype)
+    if h * w == 0:
+        raise ValueError(f"`features` must not be empty, got shape {shape}")
     return ops.einsum("...ijc,...ijd->...cd", features, features) / (h * w)
 
 
+def _is_tensor(value) -> bool:
+    """True for TensorFlow/Keras tensors and variables (not numpy arrays or lists)."""
+    if isinstance(value, (np.ndarray, list, tuple, str, bytes, numbers.Number)) or value is None:
+        return False
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    if shape is None or dtype is None:
+        return False
+    try:
+        tuple(shape)
+    except TypeError:
+        return False
+    return True
+
+
+def _operand(value, name):
+    """A tensor as it is, anything else as a checked float array."""
+    return value if _is_tensor(value) else as_array(value, name)
+
+
 def content_loss(features, target):
-    """Mean squared difference between the feature maps of two images (tensors or arrays)."""
+    """Mean squared difference between the feature maps of two images (tensors or arrays).
+
+    ``features`` and ``target`` must have the same shape (a ``target`` of
+    shape ``(1, H, W, C)`` also fits a batch ``(N, H, W, C)``).
+    """
     from keras import ops
 
+    features, target = _operand(features, "features"), _operand(target, "target")
+    a, b = tuple(features.shape), tuple(target.shape)
+    if len(a) == 0 or 0 in a:
+        raise ValueError(f"`features` must hold feature maps, got shape {a}")
+    if a != b and not (len(a) == len(b) and b[0] == 1 and a[1:] == b[1:]):
+        raise ValueError(f"`features` and `target` must have the same shape, got {a} and {b}")
     return ops.mean(ops.square(features - target))
 
 
@@ -99,10 +140,27 @@ def style_loss(features, target_grams):
     """
     from keras import ops
 
+    for value, label in ((features, "features"), (target_grams, "target_grams")):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"`{label}` must be a list with one entry per style layer, got "
+                            f"{describe(value)}")
     if len(features) != len(target_grams):
         raise ValueError(f"`features` and `target_grams` must have one entry per style layer, "
                          f"got {len(features)} and {len(target_grams)}")
-    per_layer = [ops.mean(ops.square(gram_matrix(f) - g)) for f, g in zip(features, target_grams)]
+    if not features:
+        raise ValueError("`features` must hold at least one style layer, got an empty list")
+    per_layer = []
+    for i, (f, g) in enumerate(zip(features, target_grams)):
+        try:
+            gram = gram_matrix(f)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"`features[{i}]`: {exc}") from None
+        g = _operand(g, f"target_grams[{i}]")
+        want, got = tuple(gram.shape), tuple(g.shape)
+        if got != want and got[-2:] != want[-2:]:
+            raise ValueError(f"`target_grams[{i}]` must be the Gram matrix of layer {i}, shape "
+                             f"{want}, got {got}")
+        per_layer.append(ops.mean(ops.square(gram - g)))
     return ops.mean(ops.stack(per_layer))
 
 
@@ -124,8 +182,13 @@ def stripes(size=64, period=8, angle=45.0):
     """
     size = check_int(size, "size", minimum=2)
     period = check_int(period, "period", minimum=2)
-    if not isinstance(angle, (int, float)) or isinstance(angle, bool):
+    if not isinstance(angle, (int, float, np.floating, np.integer)) or isinstance(
+            angle, (bool, np.bool_)):
         raise TypeError(f"`angle` must be a number of degrees, got {describe(angle)}")
+    if not np.isfinite(angle):
+        raise ValueError(f"`angle` must be a finite number of degrees, got {angle}")
+    check_allocation((size, size), "size", itemsize=8 * 4,
+                     what="the image and its coordinate grids")
     rows, cols = np.mgrid[0:size, 0:size]
     theta = np.deg2rad(angle)
     across = cols * np.cos(theta) + rows * np.sin(theta)  # distance across the stripes
@@ -143,10 +206,9 @@ def build_feature_network(*, seed=0):
         ``pool2``, ``conv5`` (64 maps), ``gap``, ``classes``; 3x3 kernels,
         "same" padding, ReLU.
     """
+    seed = check_seed(seed)
     import keras
     from keras import layers
-
-    seed = check_int(seed, "seed", minimum=0)
 
     def conv(filters, name, offset):
         return layers.Conv2D(filters, 3, padding="same", activation="relu", name=name,
@@ -169,18 +231,37 @@ def build_feature_network(*, seed=0):
 def train_style_features(n_train=20000, epochs=4, *, batch_size=128, seed=0, verbose=0):
     """Train :func:`build_feature_network` on the first ``n_train`` Fashion-MNIST images.
 
+    Parameters
+    ----------
+    n_train : int
+        1 .. 60000 training images.
+    epochs : int
+        1 .. 1000.
+    batch_size : int
+        At least 1.
+    seed : int
+        0 .. 2**32 - 1.
+    verbose : {0, 1, 2}
+        As ``keras.Model.fit``.
+
     Returns
     -------
     model : keras.Model
     accuracy : float
         On the 10,000 test images.
     """
+    n_train = check_int(n_train, "n_train", minimum=1)
+    if n_train > 60000:
+        raise ValueError(f"`n_train` must be at most 60000 (the Fashion-MNIST training images), "
+                         f"got {n_train:,}")
+    epochs = check_epochs(epochs)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    seed = check_seed(seed)
+    verbose = check_verbose(verbose)
     import keras
 
     from .data import load_fashion_mnist
 
-    n_train = check_int(n_train, "n_train", minimum=1)
-    epochs = check_int(epochs, "epochs", minimum=1)
     keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist(limit=(n_train, None))
     x_train = (x_train / 255.0).astype(np.float32)[..., None]  # (n_train, 28, 28, 1)
@@ -195,10 +276,15 @@ def train_style_features(n_train=20000, epochs=4, *, batch_size=128, seed=0, ver
 
 
 def load_style_features(path=None):
-    """The course's trained feature network (``data/weights/style_features.keras``)."""
-    from .weights import load_model
+    """The course's trained feature network (``data/weights/style_features.keras``), or the model at ``path``.
 
-    return load_model(WEIGHTS_NAME if path is None else path)
+    The shipped file is checked (present, whole, the shipped SHA-256) first;
+    a damaged one raises :class:`cnnlab.weights.ModelFileError` naming the
+    file and how to restore it.
+    """
+    from .weights import _load
+
+    return _load(WEIGHTS_NAME if path is None else path, "path")
 
 
 def feature_extractor(model, layer_names):
@@ -216,12 +302,21 @@ def feature_extractor(model, layer_names):
     """
     import keras
 
-    names = [layer.name for layer in model.layers]
-    if isinstance(layer_names, str) or not layer_names:
+    layers = getattr(model, "layers", None) if not isinstance(model, type) else None
+    if not isinstance(layers, list) or not layers:
+        raise TypeError(f"`model` must be a Keras model, got {describe(model)}")
+    names = [layer.name for layer in layers]
+    if isinstance(layer_names, str) or not isinstance(layer_names, (list, tuple)) or not layer_names:
         raise ValueError(f"`layer_names` must be a non-empty list of layer names, got {describe(layer_names)}")
+    if not all(isinstance(n, str) for n in layer_names):
+        raise TypeError(f"`layer_names` must hold layer names (strings), got {describe(layer_names)}")
     unknown = [n for n in layer_names if n not in names]
     if unknown:
         raise ValueError(f"`layer_names`: no layer named {unknown} in {model.name}; "
                          f"its layers are {names}")
-    outputs = [model.get_layer(n).output for n in layer_names]
-    return keras.Model(model.input, outputs, name=f"{model.name}_features")
+    try:
+        outputs = [model.get_layer(n).output for n in layer_names]
+        return keras.Model(model.input, outputs, name=f"{model.name}_features")
+    except (AttributeError, ValueError) as exc:
+        raise ValueError(f"`model` must be built, with an input (give it a keras.Input or call "
+                         f"it once): {exc}".splitlines()[0]) from None

@@ -18,9 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import backprop, kernels, optim
+from ._training import as_pixels, check_epochs, check_labels
 from ._validate import as_array, check_int, describe
 
 __all__ = ["TinyCNN", "to_images", "train"]
+
+#: The most parameters a TinyCNN may have (80 MB of float64 weights): numpy trains it.
+MAX_PARAMS = 10_000_000
 
 
 class TinyCNN:
@@ -37,6 +41,12 @@ class TinyCNN:
     seed : int
         Seed of the random initial weights (He initialisation).
 
+    Raises
+    ------
+    ValueError
+        For a network of more than :data:`MAX_PARAMS` (10 million) parameters:
+        it is trained in numpy, one multiplication at a time.
+
     Attributes
     ----------
     params : dict of name -> ndarray
@@ -52,6 +62,12 @@ class TinyCNN:
         n_classes = check_int(n_classes, "n_classes", minimum=2)
         rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
         pooled = (size - k + 1) // 2  # side of the pooled maps
+        n_params = k * k * f + f + pooled * pooled * f * n_classes + n_classes
+        if n_params > MAX_PARAMS:
+            raise ValueError(
+                f"`filters`, `kernel_size`, `image_size` and `n_classes`: the network would have "
+                f"{n_params:,} parameters; TinyCNN runs in numpy and stops at {MAX_PARAMS:,} "
+                "(the lesson's network has 13,610). Use smaller values.")
         self.image_size = size
         features = pooled * pooled * f
         self.params = {
@@ -95,6 +111,8 @@ class TinyCNN:
         loss : float
         grads : dict, the keys and shapes of :attr:`params`
         """
+        x = self._check_images(x)
+        y = self._check_labels(y, len(x))
         logits, c = self.forward(x)
         loss, dlogits = backprop.softmax_cross_entropy(logits, y)  # (N, 10)
         dflat, dweights, ddense_bias = backprop.dense_backward(dlogits, c["flat"], self.params["weights"])
@@ -110,9 +128,23 @@ class TinyCNN:
         return self.forward(x)[0].argmax(axis=1)
 
     def accuracy(self, x, y) -> float:
-        """Fraction of the images classified as their label."""
-        y = np.asarray(y)
+        """Fraction of the images ``x (N, H, W, 1)`` classified as their label ``y (N,)``.
+
+        ``y`` must hold one class number ``0 .. n_classes - 1`` per image.
+        """
+        x = self._check_images(x)
+        y = self._check_labels(y, len(x))
+        if len(x) == 0:
+            raise ValueError("`x` must hold at least one image to measure an accuracy")
         return float(np.mean(self.predict(x) == y))
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes (outputs of the dense layer)."""
+        return int(self.params["dense_bias"].shape[0])
+
+    def _check_labels(self, y, n):
+        return check_labels(y, "y", n, self.n_classes)
 
     def _pooled_shape(self):
         k, f = self.params["kernel"].shape[0], self.params["kernel"].shape[3]
@@ -123,7 +155,10 @@ class TinyCNN:
         x = as_array(x, "x", ndims=4)
         want = (self.image_size, self.image_size, 1)
         if x.shape[1:] != want:
-            raise ValueError(f"`x` must have shape (N, {', '.join(map(str, want))}), got {x.shape}")
+            hint = ("; add the channel axis with tinycnn.to_images(x) or x[..., None]"
+                    if x.shape[1:3] == want[:2] else "")
+            raise ValueError(f"`x` must have shape (N, {', '.join(map(str, want))}), got "
+                             f"{x.shape}{hint}")
         return x
 
     def __repr__(self):
@@ -132,11 +167,27 @@ class TinyCNN:
 
 
 def to_images(x):
-    """MNIST pixels as network input: ``(N, 28, 28) uint8`` -> ``(N, 28, 28, 1)`` floats in [0, 1]."""
-    x = np.asarray(x)
-    if x.ndim != 3 or x.dtype != np.uint8:
-        raise ValueError(f"`x` must be (N, H, W) uint8 pixels as load_mnist gives them, got {describe(x)}")
-    return (x / 255.0)[..., None]  # (N, H, W, 1)
+    """MNIST pixels as network input: ``(N, 28, 28) uint8`` -> ``(N, 28, 28, 1)`` floats in [0, 1].
+
+    Also takes floats already in [0, 1] (kept as they are). float64, unlike
+    the float32 of :func:`cnnlab.lenet.prepare_images`: the numpy network
+    computes in float64.
+    """
+    arr = np.asarray(x) if isinstance(x, np.ndarray) else None
+    if arr is None or arr.ndim != 3:
+        raise ValueError(f"`x` must be (N, H, W) uint8 pixels as load_mnist gives them, got "
+                         f"{describe(x)}")
+    if arr.dtype == np.uint8:
+        return (arr / 255.0)[..., None]  # (N, H, W, 1)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"`x` must be (N, H, W) uint8 pixels as load_mnist gives them, or "
+                         f"floats in [0, 1], got {describe(x)}")
+    as_pixels(arr, "x", ndims=3)                       # refuses NaN, negative and > 255
+    high = float(arr.max()) if arr.size else 0.0
+    if high > 1:
+        raise ValueError(f"`x` holds floats up to {high:g}: pass uint8 pixels 0-255 as "
+                         "load_mnist gives them, or floats in [0, 1]")
+    return arr.astype(np.float64)[..., None]
 
 
 def train(model, x, y, optimizer, *, epochs=1, batch_size=32, seed=0, validation=None, log=print):
@@ -168,11 +219,23 @@ def train(model, x, y, optimizer, *, epochs=1, batch_size=32, seed=0, validation
     if not hasattr(optimizer, "step"):
         raise TypeError(f"`optimizer` must be an optimiser from cnnlab.optim, got {describe(optimizer)}")
     x = model._check_images(x)
-    y = np.asarray(y)
-    if y.shape != (len(x),):
-        raise ValueError(f"`y` must have shape ({len(x)},), one label per image, got {y.shape}")
-    epochs = check_int(epochs, "epochs", minimum=1)
+    y = model._check_labels(y, len(x))
+    if len(x) == 0:
+        raise ValueError("`x` must hold at least one training image, got 0")
+    epochs = check_epochs(epochs)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
+    if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError(f"`validation` must be a pair (x_val, y_val) or None, got "
+                            f"{describe(validation)}")
+        try:
+            x_val = model._check_images(validation[0])
+            validation = (x_val, model._check_labels(validation[1], len(x_val)))
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"`validation` (x_val, y_val): {exc}") from None
+    if log is not None and not callable(log):
+        raise TypeError(f"`log` must be a function such as print, or None, got {describe(log)}")
     losses = []
     for epoch in range(1, epochs + 1):
         batches = optim.minibatches(len(x), batch_size, rng)

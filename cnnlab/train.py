@@ -40,9 +40,13 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import numpy as np  # noqa: E402
 
-from ._training import TrainResult, batch_plan, make_train_chunk, run_epoch, schedule  # noqa: E402
+from ._training import (  # noqa: E402
+    MAX_EPOCHS, MAX_SEED, TrainResult, batch_plan, check_argv, check_classifier, check_epochs,
+    check_labels, check_real, check_seed, check_verbose, make_train_chunk, model_images,
+    run_epoch, schedule,
+)
 from ._validate import check_choice, check_int, describe  # noqa: E402
-from .weights import weights_path  # noqa: E402
+from .weights import _note_made_again, weights_path  # noqa: E402
 
 __all__ = ["MODELS", "RECIPES", "EpochLog", "TrainResult", "train_lenet5", "evaluate",
            "predict_classes", "main", "weights_path"]
@@ -70,13 +74,35 @@ class EpochLog(NamedTuple):
 
 
 def evaluate(model, x, y, batch_size: int = 2000) -> float:
-    """Accuracy of ``model`` on images ``x (N, 28, 28, 1)`` and labels ``y (N,)``, silently."""
-    predicted = predict_classes(model, x, batch_size)
-    return float(np.mean(predicted == np.asarray(y)))
+    """Accuracy of ``model`` on images ``x (N, 28, 28, 1)`` and labels ``y (N,)``, silently.
+
+    ``x`` may hold raw uint8 pixels 0-255 (``(N, 28, 28)`` as
+    :func:`cnnlab.data.load_mnist` gives them) or images already prepared in
+    [0, 1] (:func:`cnnlab.lenet.prepare_images`): both give the same accuracy.
+    ``y`` holds class numbers ``0 .. n_classes - 1``, one per image.
+    """
+    shape, n_classes = check_classifier(model)
+    x = model_images(model, x, "x", input_shape=shape)                  # (N, H, W, C) in [0, 1]
+    y = check_labels(y, "y", len(x), n_classes)
+    predicted = _predict(model, x, _check_batch(batch_size))
+    return float(np.mean(predicted == y))
 
 
 def predict_classes(model, x, batch_size: int = 2000) -> np.ndarray:
-    """Most probable class of every image, ``(N,)`` int (batched forward passes)."""
+    """Most probable class of every image, ``(N,)`` int (batched forward passes).
+
+    ``x`` as in :func:`evaluate`: raw uint8 pixels or images in [0, 1].
+    """
+    shape, _ = check_classifier(model)
+    x = model_images(model, x, "x", input_shape=shape)
+    return _predict(model, x, _check_batch(batch_size))
+
+
+def _check_batch(batch_size) -> int:
+    return check_int(batch_size, "batch_size", minimum=1)
+
+
+def _predict(model, x, batch_size):
     return np.concatenate([
         np.asarray(model(x[i:i + batch_size], training=False)).argmax(axis=1)
         for i in range(0, len(x), batch_size)])
@@ -91,10 +117,10 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
     variant : {"classic", "modern"}
         Which model :func:`cnnlab.lenet.build_lenet5` builds.
     epochs, batch_size, peak_lr : optional
-        Passes over the training set, images per step and the largest
-        learning rate of the warm-up + cosine schedule; by default the
-        variant's recipe in :data:`RECIPES` (modern: 5, 256, 8e-3; classic:
-        5, 128, 1e-2).
+        Passes over the training set (1 .. 1000), images per step (at most
+        the number of training images) and the largest learning rate of the
+        warm-up + cosine schedule (in (0, 1]); by default the variant's recipe
+        in :data:`RECIPES` (modern: 5, 256, 8e-3; classic: 5, 128, 1e-2).
     limit : None, int or (int, int)
         Train and test on fewer images, as :func:`cnnlab.data.load_mnist` takes it.
     seed : int
@@ -116,21 +142,27 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
     """
     variant = check_choice(variant, "variant", VARIANTS)
     recipe = RECIPES[variant]
-    epochs = recipe["epochs"] if epochs is None else check_int(epochs, "epochs", minimum=1)
+    epochs = recipe["epochs"] if epochs is None else check_epochs(epochs)
     batch_size = recipe["batch_size"] if batch_size is None else batch_size
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     peak_lr = recipe["peak_lr"] if peak_lr is None else peak_lr
-    if isinstance(peak_lr, bool) or not isinstance(peak_lr, (int, float)):
+    if isinstance(peak_lr, (bool, np.bool_)) or not isinstance(peak_lr, (int, float, np.floating,
+                                                                         np.integer)):
         raise TypeError(f"`peak_lr` must be a number, got {describe(peak_lr)}")
     if not (math.isfinite(peak_lr) and peak_lr > 0):
         raise ValueError(f"`peak_lr` must be a positive number, got {peak_lr}")
-    seed = check_int(seed, "seed", minimum=0)
-    verbose = check_int(verbose, "verbose", minimum=0)
+    peak_lr = check_real(peak_lr, "peak_lr", maximum=1)
+    seed = check_seed(seed)
+    verbose = check_verbose(verbose)
     out = _check_out(out)
 
     from . import data
     from .lenet import build_lenet5, prepare_images
 
+    n_train, _ = data._check_limit(limit, 60000, 10000)     # a clear error before any loading
+    if n_train < batch_size:
+        raise ValueError(f"`batch_size` {batch_size} is larger than the {n_train} "
+                         "training images")
     (x_train, y_train), (x_test, y_test) = data.load_mnist(limit)
     if len(x_train) < batch_size:
         raise ValueError(f"`batch_size` {batch_size} is larger than the {len(x_train)} "
@@ -164,6 +196,7 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
     if out is not None:  # architecture and weights only: no optimizer state to restore
         out.parent.mkdir(parents=True, exist_ok=True)
         model.save(out)
+        _note_made_again(out)
         if verbose:
             print(f"saved {out}", flush=True)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -173,11 +206,15 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
 def _check_out(out):
     if out is None:
         return None
-    if not isinstance(out, (str, os.PathLike)):
+    if not isinstance(out, (str, os.PathLike)) or isinstance(os.fspath(out), bytes):
         raise TypeError(f"`out` must be a path ending in .keras, got {describe(out)}")
+    if "\x00" in os.fspath(out):
+        raise ValueError(f"`out` must be a file path, got {os.fspath(out)!r} (a NUL character)")
     out = Path(out)
     if out.suffix != ".keras":
         raise ValueError(f"`out` must end in .keras (Keras's model format), got {str(out)!r}")
+    if out.is_dir():
+        raise ValueError(f"`out` {str(out)!r} is a folder; give a file name ending in .keras")
     return out
 
 
@@ -201,19 +238,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str, name: str, minimum: int) -> int:
+def _positive_int(text: str, name: str, minimum: int, maximum: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, got {text!r}") from None
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
 def main(argv=None) -> int:
     """Run the command line; return the exit status (0 done, 1 data problem, 2 bad arguments)."""
-    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    argv = check_argv(argv)
     if argv[:1] == ["resnet"]:          # lesson 11's command has options of its own
         from .resnet import main as resnet_main
 
@@ -229,10 +268,11 @@ def main(argv=None) -> int:
         if args.variant not in VARIANTS:
             raise ValueError(f"unknown variant {args.variant!r}; valid variants: "
                              f"{', '.join(VARIANTS)}")
-        epochs = None if args.epochs is None else _positive_int(args.epochs, "--epochs", 1)
+        epochs = (None if args.epochs is None
+                  else _positive_int(args.epochs, "--epochs", 1, MAX_EPOCHS))
         if epochs is None and args.fast:
             epochs = 1
-        seed = _positive_int(args.seed, "--seed", 0)
+        seed = _positive_int(args.seed, "--seed", 0, MAX_SEED)
         out = _check_out(args.out)
     except (TypeError, ValueError) as exc:
         parser.print_usage(sys.stderr)

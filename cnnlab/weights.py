@@ -9,21 +9,46 @@ file                        lesson  made again (from the course folder) by
 ``lenet5_modern.keras``     09      ``python -m cnnlab.train lenet5 --variant modern``
 ``lenet5_classic.keras``    09      ``python -m cnnlab.train lenet5 --variant classic``
 ``resnet_14.keras``         11      ``python -m cnnlab.resnet train --name 14 ...``
+``resnet_14.json``          11      (written with ``resnet_14.keras``)
+``degradation.json``        11      ``python -m cnnlab.resnet degradation ...``
 ``denoiser.keras``          12      ``python -m cnnlab.beyond train-denoiser``
 ``style_features.keras``    12      ``python -m cnnlab.beyond train-style-features``
 ==========================  ======  ==================================================
 
-``data/README.md`` gives each file's full command and figures.
+``data/README.md`` gives each file's full command, figures and SHA-256.
+
+Every shipped file is checked when it is opened (:func:`load_model`,
+:func:`load_json`, :func:`verify`, ``weights_path(name, verify=True)``): it
+must exist, not be empty, not be a Git LFS pointer, be a zip archive (the
+``.keras`` files) and have the SHA-256 of :data:`CHECKSUMS`. The checksum is
+computed once per file per process (kept by path, size and modification
+time). A file that fails gets a :class:`ModelFileError` naming it, the
+problem and the two fixes: ``git checkout -- data/weights/<file>`` or the
+command that makes it again.
+
+A training command that writes a shipped file again (``python -m cnnlab.train``,
+``python -m cnnlab.resnet``, ``python -m cnnlab.beyond``, :func:`save_model`)
+notes the new file's SHA-256 in ``data/weights/.made_again.json``, so the
+loaders accept it; ``git checkout -- data/weights`` brings the shipped files
+back.
+
+Tests (or anyone) can point the module at another folder by setting
+``cnnlab.weights.WEIGHTS_DIR``; every function reads it when called.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import os
+import zipfile
 from pathlib import Path
 
 from ._validate import describe
 
-__all__ = ["WEIGHTS_DIR", "SHIPPED", "weights_path", "load_model", "save_model"]
+__all__ = ["WEIGHTS_DIR", "SHIPPED", "RECORDS", "CHECKSUMS", "ModelFileError", "weights_path",
+           "verify", "load_model", "load_json", "save_model"]
 
 #: The folder of the models the course ships.
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data" / "weights"
@@ -40,8 +65,70 @@ SHIPPED = {
     "style_features": "python -m cnnlab.beyond train-style-features",
 }
 
+#: Each shipped record (JSON) and the command that writes it again.
+RECORDS = {
+    "resnet_14.json": SHIPPED["resnet_14"],
+    "degradation.json": "python -m cnnlab.resnet degradation --depths 20,56 --widths 8,16,32 "
+                        "--epochs 6 --seeds 0,1",
+}
 
-def weights_path(name) -> Path:
+#: SHA-256 of every file in ``data/weights`` as the course ships it (also in data/README.md).
+CHECKSUMS = {
+    "lenet5_modern.keras": "ea4405a788db0d6e795da510a9c921945dcc4d49d42855dfe708cef8a8d596d6",
+    "lenet5_classic.keras": "2c9bb28418ed97505cde031894a69d83b2ed3883e67bb22a8714433294e5063a",
+    "resnet_14.keras": "5285b694f352e75641d4a2f60843c46585b5c435a1e404547fe4df257f30384b",
+    "denoiser.keras": "dd9e2be87835acfe34346d7be6b7690cad0576063496a6298e14929981d66d47",
+    "style_features.keras": "2bba428de8aca8c5b9da70606e6ce48ce84e8c50f296ba849fc69abb97e6df68",
+    "resnet_14.json": "516e3fc4c79951989817938e08d739579a2076aa45460a9786b9cce531ad95ab",
+    "degradation.json": "ab32da79cb1ee1ed0f9d29e9c451f8284d5fc9c428a1b9710ef2028d7eb4142e",
+}
+
+#: File in WEIGHTS_DIR where the training commands note the SHA-256 of files they made again.
+MADE_AGAIN = ".made_again.json"
+
+_LFS_POINTER = b"version https://git-lfs"
+
+
+class ModelFileError(OSError, ValueError):
+    """A model or record file is missing, damaged or not the file the course ships.
+
+    A subclass of both ``OSError`` and ``ValueError``, like
+    :class:`cnnlab.data.DataFileError`. The message names the file, the
+    problem and how to restore it.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    kind : str
+        ``"missing"``, ``"not_a_file"``, ``"unreadable"``, ``"empty"``,
+        ``"lfs_pointer"``, ``"not_zip"``, ``"checksum"`` or ``"damaged"``.
+    problem, fix : str
+        The two halves of the message.
+    """
+
+    def __init__(self, message, path=None, *, kind="damaged", problem="", fix=""):
+        super().__init__(message)
+        self.path = None if path is None else Path(path)
+        self.kind, self.problem, self.fix = kind, problem or message, fix
+
+
+class MissingModelFileError(ModelFileError, FileNotFoundError):
+    """A :class:`ModelFileError` for a file that does not exist (also a ``FileNotFoundError``)."""
+
+
+# ----------------------------------------------------------------- names and paths
+
+def _check_name(name, label="name") -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"`{label}` must be a model name such as 'denoiser', got {describe(name)}")
+    if (not name or "/" in name or os.sep in name or "\\" in name or "\x00" in name
+            or name in (".", "..")):
+        raise ValueError(f"`{label}` must be a model name such as 'denoiser' (no folders), "
+                         f"got {name!r}")
+    return name
+
+
+def weights_path(name, *, verify=False) -> Path:
     """Path of a file in ``data/weights``: ``"denoiser"`` -> ``data/weights/denoiser.keras``.
 
     Parameters
@@ -49,21 +136,205 @@ def weights_path(name) -> Path:
     name : str
         A plain file name; ``.keras`` is added when it has no suffix
         (``"resnet_14.json"`` keeps its own).
-    """
-    if not isinstance(name, str):
-        raise TypeError(f"`name` must be a model name such as 'denoiser', got {describe(name)}")
-    if not name or "/" in name or os.sep in name:
-        raise ValueError(f"`name` must be a model name such as 'denoiser' (no folders), "
-                         f"got {name!r}")
-    return WEIGHTS_DIR / (name if Path(name).suffix else f"{name}.keras")
+    verify : bool
+        Also check the file as :func:`verify` does (present, whole, the
+        shipped checksum) before returning its path. Off by default, since
+        the training commands use this function to name the files they write.
 
+    Raises
+    ------
+    ModelFileError
+        With ``verify=True``, when the file is missing or damaged.
+    """
+    name = _check_name(name)
+    path = Path(WEIGHTS_DIR) / (name if Path(name).suffix else f"{name}.keras")
+    if not isinstance(verify, bool):
+        raise TypeError(f"`verify` must be True or False, got {describe(verify)}")
+    return _check_file(path) if verify else path
+
+
+def _shipped_name(path: Path):
+    """The file name when ``path`` is one of the files shipped in WEIGHTS_DIR, else None."""
+    if path.name not in CHECKSUMS:
+        return None
+    try:
+        inside = path.absolute().parent.resolve() == Path(WEIGHTS_DIR).absolute().resolve()
+    except (OSError, RuntimeError):
+        return None
+    return path.name if inside else None
+
+
+def _command(shipped: str) -> str:
+    return RECORDS.get(shipped) or SHIPPED[Path(shipped).stem]
+
+
+def _fix(path: Path, shipped, kind="") -> str:
+    if shipped is None:
+        if kind == "lfs_pointer":
+            return "run `git lfs pull` in the repository it came from, or check the path"
+        if path.suffix != ".keras":
+            return "check the path"
+        return ("check the path, or save the model again with "
+                "`cnnlab.weights.save_model(model, path)` (or `model.save(path)`)")
+    restore = (f"restore it with `git checkout -- data/weights/{shipped}` from the course "
+               f"folder, or make it again with `{_command(shipped)}`")
+    if kind == "lfs_pointer":
+        return (f"run `git lfs pull` in the course folder (the file is stored with Git LFS), "
+                f"or {restore}")
+    return restore
+
+
+def _fail(path: Path, shipped, problem: str, kind: str):
+    fix = _fix(path, shipped, kind)
+    error = MissingModelFileError if kind == "missing" else ModelFileError
+    raise error(f"{path}: {problem}; {fix}.", path, kind=kind, problem=problem, fix=fix)
+
+
+# ----------------------------------------------------------------- checking a file
+
+@functools.lru_cache(maxsize=32)
+def _sha256(path_str: str, size: int, mtime_ns: int) -> str:
+    # size and mtime_ns are part of the cache key only: a changed file is hashed again.
+    digest = hashlib.sha256()
+    with open(path_str, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _digest(path: Path) -> str:
+    """SHA-256 of a file, computed once per path, size and modification time."""
+    st = path.stat()
+    return _sha256(str(path.absolute()), st.st_size, st.st_mtime_ns)
+
+
+def _made_again() -> dict:
+    """File name -> SHA-256 of the shipped files a training command wrote again here."""
+    try:
+        record = json.loads((Path(WEIGHTS_DIR) / MADE_AGAIN).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict):
+        return {}
+    return {k: v for k, v in record.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _note_made_again(path) -> None:
+    """After a command wrote ``path``: if it is a shipped file, note its new SHA-256."""
+    path = Path(path)
+    shipped = _shipped_name(path)
+    if shipped is None or not path.is_file():
+        return
+    digest = _digest(path)
+    record = _made_again()
+    if digest == CHECKSUMS[shipped]:
+        record.pop(shipped, None)
+    else:
+        record[shipped] = digest
+    try:
+        (Path(WEIGHTS_DIR) / MADE_AGAIN).write_text(json.dumps(record, indent=1, sort_keys=True)
+                                                    + "\n")
+    except OSError:  # a read-only course folder: the new file then fails its checksum, with a
+        pass         # message saying how to bring back the shipped one
+
+
+def _check_file(path: Path) -> Path:
+    """Check one file (a shipped one against its checksum); return its path or raise."""
+    shipped = _shipped_name(path)
+    model = path.suffix == ".keras"
+    if not path.exists():
+        _fail(path, shipped, "model file not found" if model else "file not found", "missing")
+    if not path.is_file():
+        _fail(path, shipped, "expected a file, found a folder (or something that is not a file)",
+              "not_a_file")
+    try:
+        st = path.stat()
+        with open(path, "rb") as f:
+            head = f.read(len(_LFS_POINTER))
+    except OSError as exc:
+        _fail(path, shipped, f"could not read the file ({exc.strerror or exc})", "unreadable")
+    if st.st_size == 0:
+        _fail(path, shipped, "the file is empty (0 bytes)", "empty")
+    if head.startswith(_LFS_POINTER):
+        _fail(path, shipped, "the file is a Git LFS pointer (a small text file standing in for "
+                             "the real one), not the file itself", "lfs_pointer")
+    if model and not zipfile.is_zipfile(path):
+        _fail(path, shipped, "not a Keras model file (not a zip archive: cut short or damaged)",
+              "not_zip")
+    if shipped is not None:
+        digest = _sha256(str(path.absolute()), st.st_size, st.st_mtime_ns)
+        if digest != CHECKSUMS[shipped] and digest != _made_again().get(shipped):
+            _fail(path, shipped, f"wrong checksum: expected SHA-256 {CHECKSUMS[shipped]}, found "
+                                 f"{digest} (the file is damaged or not the one the course ships)",
+                  "checksum")
+    return path
+
+
+def verify(name_or_path) -> Path:
+    """Check a shipped file (by name or path) or any model file, without opening it in Keras.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path
+        A name from :data:`SHIPPED` or :data:`RECORDS` (``"denoiser"``,
+        ``"resnet_14.json"``) or the path of a file.
+
+    Returns
+    -------
+    pathlib.Path
+        The path, once it is known to exist and be whole (for a shipped file:
+        to have the SHA-256 of :data:`CHECKSUMS`, or of a copy a training
+        command made again here).
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file, the problem and how to restore it.
+    """
+    return _check_file(_resolve(name_or_path, (".keras", ".json")))
+
+
+def _resolve(name_or_path, suffixes, label="name_or_path") -> Path:
+    """A name (``"denoiser"``) or a path with one of ``suffixes`` -> the file's path."""
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        kinds = " or ".join(suffixes)
+        raise TypeError(f"`{label}` must be a model name or a path to a {kinds} file, "
+                        f"got {describe(name_or_path)}")
+    text = os.fspath(name_or_path)
+    if isinstance(text, bytes) or "\x00" in text or not text.strip():
+        raise ValueError(f"`{label}` must be a model name such as 'lenet5_modern' or a path, "
+                         f"got {text!r}")
+    path = Path(text)
+    if (isinstance(name_or_path, str) and len(path.parts) == 1 and path.name in CHECKSUMS
+            and path.suffix in suffixes and not path.exists()):
+        return Path(WEIGHTS_DIR) / path.name        # "resnet_14.json": the shipped file
+    if path.suffix not in suffixes:
+        if path.suffix or len(path.parts) > 1:
+            kinds = " or ".join(suffixes)
+            raise ValueError(f"`{label}` must be a model name such as 'lenet5_modern' or a path "
+                             f"ending in {kinds}, got {str(path)!r}")
+        name = _check_name(text, label)
+        suffix = next((s for s in suffixes if f"{name}{s}" in CHECKSUMS), suffixes[0])
+        path = Path(WEIGHTS_DIR) / f"{name}{suffix}"
+        if name not in SHIPPED and path.name not in RECORDS and not path.exists():
+            known = ", ".join(list(SHIPPED) if suffixes[0] == ".keras" else list(RECORDS))
+            problem = (f"`{label}` {name!r} is not a file the course ships ({known}) and "
+                       f"{path} does not exist")
+            fix = "check the spelling, or pass the path of a file"
+            raise MissingModelFileError(f"{problem}; {fix}.", path, kind="missing",
+                                        problem=problem, fix=fix)
+    return path
+
+
+# ----------------------------------------------------------------- opening and saving
 
 def load_model(name_or_path):
     """Open a shipped model by name (``"lenet5_classic"``) or any ``.keras`` file by path.
 
-    The course's custom layers (LeNet-5's ``Subsampling`` and ``TableConv2D``,
-    AlexNet's ``LocalResponseNormalization``) are registered first. The model
-    comes back uncompiled: ``compile`` it to ``evaluate`` or train it further.
+    The file is checked first (:func:`verify`). The course's custom layers
+    (LeNet-5's ``Subsampling`` and ``TableConv2D``, AlexNet's
+    ``LocalResponseNormalization``) are registered before Keras reads it. The
+    model comes back uncompiled: ``compile`` it to ``evaluate`` or train it further.
 
     Parameters
     ----------
@@ -76,41 +347,85 @@ def load_model(name_or_path):
 
     Raises
     ------
-    FileNotFoundError
-        Naming the file and, for a shipped model, the command that makes it again.
+    ModelFileError
+        When the file is missing (also a ``FileNotFoundError``), empty, a Git
+        LFS pointer, not a zip archive, has the wrong checksum, or Keras
+        cannot read it; the message names the file and, for a shipped model,
+        the commands that restore it or make it again.
     """
-    if not isinstance(name_or_path, (str, os.PathLike)):
-        raise TypeError("`name_or_path` must be a model name or a path to a .keras file, "
-                        f"got {describe(name_or_path)}")
-    path = Path(name_or_path)
-    if path.suffix != ".keras":
-        if path.suffix or len(path.parts) > 1:
-            raise ValueError("`name_or_path` must be a model name such as 'lenet5_modern' or a "
-                             f"path ending in .keras (a whole Keras model), got {str(path)!r}")
-        path = weights_path(str(name_or_path))
-    if not path.is_file():
-        command = SHIPPED.get(path.stem)
-        how = (f"restore it with `git checkout -- data/weights` from the course folder, or "
-               f"make it again with `{command}`" if command else
-               "check the path (data/README.md lists the models the course ships)")
-        raise FileNotFoundError(f"{path}: model file not found; {how}")
+    return _load(name_or_path, "name_or_path")
+
+
+def _load(name_or_path, label):
+    """:func:`load_model`, naming the argument ``label`` in its messages."""
+    path = _check_file(_resolve(name_or_path, (".keras",), label))
     from . import classic, lenet  # noqa: F401  (registers the custom layers)
 
-    return classic.keras.saving.load_model(path, compile=False)
+    try:
+        return classic.keras.saving.load_model(path, compile=False)
+    except Exception as exc:  # zipfile.BadZipFile, OSError from h5py, ValueError, KeyError...
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
+        _fail(path, _shipped_name(path), f"Keras could not read the model ({reason})", "damaged")
+
+
+def load_json(name_or_path) -> dict:
+    """Read a shipped record (``"resnet_14.json"``, ``"degradation"``) or any JSON file, checked.
+
+    Returns
+    -------
+    dict
+        The parsed record.
+
+    Raises
+    ------
+    ModelFileError
+        When the file is missing, damaged, differs from the shipped one or
+        does not hold JSON.
+    """
+    path = _check_file(_resolve(name_or_path, (".json",)))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        _fail(path, _shipped_name(path), f"not a readable JSON file ({exc})", "damaged")
 
 
 def save_model(model, path) -> Path:
-    """Save architecture and weights only (a fresh, uncompiled copy of ``model``); return the path."""
+    """Save architecture and weights only (a fresh, uncompiled copy of ``model``); return the path.
+
+    Parameters
+    ----------
+    model : keras.Model
+    path : str or pathlib.Path
+        Ending in ``.keras``; missing folders are made. Writing a shipped
+        file again (``data/weights/denoiser.keras``) notes its new SHA-256 so
+        the loaders accept it.
+    """
     from .session import import_keras
 
     keras = import_keras()
     if not isinstance(model, keras.Model):
         raise TypeError(f"`model` must be a keras.Model, got {describe(model)}")
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise TypeError(f"`path` must be a path ending in .keras (str or Path), got "
+                        f"{describe(path)}")
+    if "\x00" in os.fspath(path):
+        raise ValueError(f"`path` must be a file path, got {os.fspath(path)!r} (a NUL character)")
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"`path` must end in .keras, got {str(path)!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise ValueError(f"`path` {str(path)!r} is a folder; give a file name ending in .keras")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"`path`: cannot make the folder {str(path.parent)!r} "
+                         f"({exc.strerror or exc}); choose another place") from None
     copy = keras.Model.from_config(model.get_config())
     copy.set_weights(model.get_weights())
-    copy.save(path)
+    try:
+        copy.save(path)
+    except OSError as exc:
+        raise ValueError(f"`path`: cannot write {str(path)!r} ({exc.strerror or exc}); "
+                         "choose another place") from None
+    _note_made_again(path)
     return path

@@ -38,6 +38,9 @@ def test_healthy_environment_reports_ok():
     assert report["widgets front-end"].status == "ok"
     names = [c.name for c in report.checks]
     assert sum(n.startswith("data ") for n in names) == len(data._FILES)
+    for stem in ("lenet5_modern", "lenet5_classic", "resnet_14", "denoiser", "style_features"):
+        assert report[f"model {stem}.keras"].detail.startswith("verified, opens and runs"), stem
+    assert report["record resnet_14.json"].detail == "verified"
     for label, dists in doctor_module.PACKAGES:
         installed = [d for d in dists if _installed(d)]
         assert report[label].detail.startswith(importlib.metadata.version(installed[0]))
@@ -94,6 +97,32 @@ def test_missing_model_file_is_reported(tmp_path, monkeypatch):
     report = cnnlab.doctor(tensorflow=False, quiet=True)
     assert report["model denoiser.keras"].detail == "missing"
     assert "not a Keras model file" in report["model style_features.keras"].detail
+
+
+def test_damaged_model_file_is_reported_with_the_restore_command(tmp_path, monkeypatch):
+    import shutil
+
+    import cnnlab.weights
+
+    for name in cnnlab.weights.CHECKSUMS:
+        shutil.copy(cnnlab.weights.WEIGHTS_DIR / name, tmp_path / name)
+    path = tmp_path / "resnet_14.keras"
+    good = bytearray(path.read_bytes())
+    good[len(good) // 2] ^= 0xFF                      # one flipped byte: still a zip archive
+    path.write_bytes(bytes(good))
+    monkeypatch.setattr(cnnlab.weights, "WEIGHTS_DIR", tmp_path)
+    report = cnnlab.doctor(tensorflow=False, quiet=True)
+    bad = report["model resnet_14.keras"]
+    assert bad.status == "PROBLEM" and "wrong checksum" in bad.detail
+    assert "git checkout -- data/weights/resnet_14.keras" in bad.fix
+    assert cnnlab.weights.SHIPPED["resnet_14"] in bad.fix
+    assert report["model denoiser.keras"].status == "ok"
+    assert not report.ok
+
+
+def test_doctor_refuses_flags_that_are_not_booleans():
+    with pytest.raises(TypeError, match="`tensorflow` must be True or False"):
+        cnnlab.doctor(tensorflow="no")
 
 
 def test_version_differing_from_the_lock_is_a_warning(monkeypatch):

@@ -299,6 +299,7 @@ def test_cli_without_arguments_shows_the_usage(capsys):
 
 
 def test_cli_reports_missing_data(tmp_path, monkeypatch, capsys):
+    (tmp_path / "mnist").mkdir()                      # a data folder whose MNIST files are gone
     monkeypatch.setenv("CNNLAB_DATA", str(tmp_path))
     assert main(["lenet5", "--fast", "--quiet"]) == 1
     err = capsys.readouterr().err

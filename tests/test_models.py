@@ -204,3 +204,34 @@ def test_save_model_keeps_weights_and_drops_the_optimizer(tmp_path):
         weights.save_model(model, tmp_path / "copy.h5")
     with pytest.raises(TypeError, match="`model` must be a keras.Model"):
         weights.save_model("model", tmp_path / "copy.keras")
+
+
+def test_checksum_table_matches_the_shipped_files_and_data_readme():
+    """Every file of data/weights is in cnnlab.weights.CHECKSUMS, with its real SHA-256,
+    and data/README.md prints the same table."""
+    import hashlib
+    import re
+    from pathlib import Path
+
+    from cnnlab import weights
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "weights"
+    shipped = {p.name for p in folder.iterdir() if not p.name.startswith(".")}
+    assert shipped == set(weights.CHECKSUMS)
+    for name, digest in weights.CHECKSUMS.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+        assert weights.verify(name) == folder / name
+    readme = (folder.parent / "README.md").read_text()
+    table = dict(re.findall(r"^\| weights/(\S+) \| ([0-9a-f]{64}) \|$", readme, re.M))
+    assert table == weights.CHECKSUMS
+    assert set(weights.RECORDS) | {f"{stem}.keras" for stem in weights.SHIPPED} == shipped
+
+
+def test_load_json_reads_the_shipped_records():
+    import json
+
+    from cnnlab import weights
+
+    record = weights.load_json("resnet_14.json")
+    assert record == json.loads(weights.weights_path("resnet_14.json").read_text())
+    assert weights.load_json("degradation")["settings"]["depths"] == [20, 56]
