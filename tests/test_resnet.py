@@ -202,13 +202,26 @@ def test_branch_ratios_one_per_block():
 
 # ----------------------------------------------------------------- the shipped model
 
-def test_shipped_model_scores_at_least_92_percent():
+def test_shipped_model_scores_over_90_percent_on_2000_test_images():
+    """The whole test set (92.89 %, the record's figure) is checked by lesson 11 itself."""
     model = keras.saving.load_model(SHIPPED)
-    _, (x_test, y_test) = data.load_fashion_mnist()
+    _, (x_test, y_test) = data.load_fashion_mnist((1, 2000))
     _, accuracy = resnet.evaluate(model, resnet.prepare_images(x_test), y_test)
-    assert accuracy >= 0.92
-    record = json.loads(SHIPPED.with_suffix(".json").read_text())
-    assert abs(record["history"][-1]["test_accuracy"] - accuracy) < 2e-3
+    assert accuracy >= 0.90
+
+
+def test_degradation_experiment_records_every_network_and_epoch():
+    """A tiny run: the lesson shows the shipped run and only re-runs it on request."""
+    result = resnet.degradation_experiment((8,), widths=(4, 4, 8), epochs=2, limit=(128, 32),
+                                           seeds=(0,), verbose=0)
+    assert list(result["runs"]) == ["plain8", "resnet8"]
+    for name, runs in result["runs"].items():
+        (run,) = runs
+        assert len(run["loss"]) == len(run["test_accuracy"]) == 2
+        assert all(np.isfinite(run["loss"])) and all(0 <= a <= 1 for a in run["test_accuracy"])
+    params = {n: r[0]["params"] for n, r in result["runs"].items()}
+    assert params["resnet8"] > params["plain8"]          # the projections
+    assert result["settings"]["depths"] == [8] and result["settings"]["epochs"] == 2
 
 
 def test_shipped_record_command_gives_its_recipe():
