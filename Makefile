@@ -55,15 +55,19 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-tim
 PORTABLE_ENV := TF_ENABLE_ONEDNN_OPTS=0 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
   TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OPENBLAS_CORETYPE=Nehalem
 
+# The lessons, longest first, so that both cores stay busy to the end of a run.
+LONGEST := $(wildcard notebooks/11_*.ipynb notebooks/12_*.ipynb notebooks/09_*.ipynb notebooks/08_*.ipynb)
+LESSONS_BY_TIME := $(LONGEST) $(filter-out $(LONGEST),$(wildcard notebooks/[0-9][0-9]_*.ipynb))
+
 # Unit tests and every notebook (nbval) in fast mode, on both cores; then the notebooks
 # again under PORTABLE_ENV.
 test: $(STAMP) $(TEACHER)
-	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope $(NBVAL) tests notebooks
+	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope $(NBVAL) $(LESSONS_BY_TIME) tests
 	@echo "== portability pass: the lessons again under $(PORTABLE_ENV)"
-	CNNLAB_FAST=1 $(PORTABLE_ENV) $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope -q $(NBVAL) notebooks
+	CNNLAB_FAST=1 $(PORTABLE_ENV) $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope -q $(NBVAL) $(LESSONS_BY_TIME)
 
 test-portable: $(STAMP) $(TEACHER)
-	CNNLAB_FAST=1 $(PORTABLE_ENV) $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope $(NBVAL) notebooks
+	CNNLAB_FAST=1 $(PORTABLE_ENV) $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope $(NBVAL) $(LESSONS_BY_TIME)
 
 test-unit: $(STAMP)
 	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 tests

@@ -55,10 +55,17 @@ def run_probe(extra: dict[str, str]) -> str:
     return done.stdout.strip()
 
 
-def test_makefile_runs_the_notebooks_again_under_the_portable_env():
-    makefile = (ROOT / "Makefile").read_text()
-    recipe = re.search(r"^test:.*?(?=^\S)", makefile, flags=re.M | re.S).group(0)
-    assert "$(PORTABLE_ENV)" in recipe and "notebooks" in recipe.split("$(PORTABLE_ENV)", 1)[1]
+def test_makefile_runs_every_lesson_again_under_the_portable_env():
+    done = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    runs = [line for line in done.stdout.splitlines() if "-m pytest" in line]
+    assert len(runs) == 2, runs
+    first, portable = runs
+    lessons = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for run in runs:
+        assert "--nbval" in run and sorted(set(re.findall(r"notebooks/\S+\.ipynb", run))) == lessons
+    assert " tests" in first
+    assert all(f"{k}={v}" in portable for k, v in portable_env().items())
 
 
 def test_portable_env_changes_tensorflow_round_off():
