@@ -77,7 +77,7 @@ test-notebooks: $(STAMP)
 
 # Maintainers: re-execute every lesson in full mode and store the outputs.
 notebooks: $(STAMP)
-	CNNLAB_FAST=0 $(PY) -m cnnlab.execute notebooks/*.ipynb
+	CNNLAB_FAST=0 $(PY) -m cnnlab.tools.execute notebooks/*.ipynb
 
 # Every lesson run in JupyterLab in headless Chromium (Debian's), widgets used
 # as a learner uses them. Installs chromium with apt-get when missing (root or sudo).
@@ -118,12 +118,12 @@ $(TEACHER): $(STAMP) requirements-teacher.lock
 # Teachers: build/assignments as an nbgrader course folder (student versions in release/).
 # Options: LESSONS="01 02" (default all), VALIDATE=1 (run both versions), TIMEOUT=seconds per cell.
 assignments: $(TEACHER)
-	$(PY) -m cnnlab.assignments build $(LESSONS) $(if $(VALIDATE),--validate) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+	$(PY) -m cnnlab.tools.assignments build $(LESSONS) $(if $(VALIDATE),--validate) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 # Teachers: autograde SUBMISSIONS=folder laid out as folder/<student>/<lesson>/<lesson>.ipynb;
 # writes build/assignments/grades.csv and feedback/.
 grade: $(TEACHER)
-	$(PY) -m cnnlab.assignments grade "$(SUBMISSIONS)" $(LESSONS) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+	$(PY) -m cnnlab.tools.assignments grade "$(SUBMISSIONS)" $(LESSONS) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 clean:
 	rm -rf $(VENV) build .pytest_cache
@@ -132,4 +132,4 @@ clean:
 # the glossary and an index page; every relative link is checked.
 .PHONY: site
 site: $(STAMP)
-	$(PY) -m cnnlab.site build
+	$(PY) -m cnnlab.tools.site build

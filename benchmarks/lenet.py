@@ -53,7 +53,7 @@ def run_recipe(epochs, seed):
 def run_baseline(epochs, seed):
     import keras
 
-    from cnnlab.lenet import build_lenet5, prepare_images
+    from cnnlab.models.lenet import build_lenet5, prepare_images
     from cnnlab.train import evaluate
 
     (x_train, y_train), (x_test, y_test) = data.load_mnist()

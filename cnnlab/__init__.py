@@ -1,24 +1,34 @@
 """cnnlab: the helper package of a hands-on course on convolutional neural networks.
 
-Modules (imported on first use, so ``import cnnlab`` stays quick):
+Modules (imported on first use, so ``import cnnlab`` stays quick). Notebooks
+call them module-qualified: ``from cnnlab import kernels, plot``, then
+``plot.show_matrix(...)``. Where each kind of new code goes, and the
+direction imports may run, is in ``cnnlab/README.md``.
 
-- :mod:`cnnlab.kernels`     hand-written convolution, pooling and activations (numpy),
-  a readable loop version beside each fast one; :mod:`cnnlab.transposed` for
-  transposed convolution
-- :mod:`cnnlab.shapes`      output sizes, parameter counts, receptive fields
-- :mod:`cnnlab.filters`     preset filters (line detectors, Sobel, blur, ...)
-- :mod:`cnnlab.data`        MNIST / Fashion-MNIST loaders and synthetic inputs
-- :mod:`cnnlab.plot`        figures used by the lessons
-- :mod:`cnnlab.widgets`     interactive explorers for JupyterLab
-- :mod:`cnnlab.backprop`, :mod:`cnnlab.optim`, :mod:`cnnlab.regularise`,
-  :mod:`cnnlab.tinycnn`     training written out by hand (lesson 08)
-- :mod:`cnnlab.models`      every Keras model builder (MNIST CNN; LeNet-5 from :mod:`cnnlab.lenet`,
-  classic nets from :mod:`cnnlab.classic`, ResNet from :mod:`cnnlab.resnet`) and ``load_model``
-- :mod:`cnnlab.train`       ``python -m cnnlab.train``: the training commands
-- :mod:`cnnlab.weights`     the trained models the course ships in ``data/weights``
-- :mod:`cnnlab.checks`      exercise checkers that explain a wrong answer
-- :mod:`cnnlab.assignments` ``python -m cnnlab.assignments``: nbgrader student versions and grading
-- :mod:`cnnlab.doctor`      ``cnnlab.doctor()`` checks that the course can run here
+numpy, by hand (a readable loop version beside each fast one)
+    :mod:`cnnlab.kernels`      convolution in 1D and 2D, the model every module copies
+    :mod:`cnnlab.pooling`      max, average, sum and global pooling
+    :mod:`cnnlab.activations`  ReLU, leaky ReLU, sigmoid, tanh, softmax
+    :mod:`cnnlab.transposed`   transposed convolution and the convolution matrix
+    :mod:`cnnlab.shapes`       output sizes, padding, parameter counts, receptive fields
+    :mod:`cnnlab.steps`        the record of a convolution step (frames, channel steps)
+lesson 08, training written out
+    :mod:`cnnlab.backprop`, :mod:`cnnlab.optim`, :mod:`cnnlab.regularise`, :mod:`cnnlab.tinycnn`
+inputs
+    :mod:`cnnlab.data`         MNIST / Fashion-MNIST loaders and synthetic inputs
+    :mod:`cnnlab.filters`      preset filters (line detectors, Sobel, blur, ...)
+Keras
+    :mod:`cnnlab.models`       every builder, one module per family (``models.lenet``,
+                               ``models.classic``, ``models.resnet``, ``models.denoise``,
+                               ``models.style``; also reachable as ``cnnlab.lenet`` etc.)
+    :mod:`cnnlab.train`        the one training loop and ``python -m cnnlab.train``
+    :mod:`cnnlab.weights`      the trained models the course ships in ``data/weights``
+pictures and knobs
+    :mod:`cnnlab.plot`         every figure of the lessons
+    :mod:`cnnlab.widgets`      interactive explorers for JupyterLab
+    :mod:`cnnlab.checks`       exercise checkers that explain a wrong answer
+course tools (never any maths)
+    :mod:`cnnlab.tools`        course map, ``cnnlab.doctor()``, assignments, website, execution
 """
 
 from __future__ import annotations
@@ -28,17 +38,33 @@ import importlib
 from .session import fast_mode, setup
 
 __version__ = "0.1.0"
-__all__ = ["setup", "fast_mode", "__version__"]
+__all__ = ["setup", "fast_mode", "doctor", "__version__"]
 
-_SUBMODULES = {
-    "kernels", "transposed", "pooling", "activations", "shapes", "filters", "data", "plot",
-    "widgets", "checks", "models", "lenet", "classic", "resnet", "backprop", "optim",
-    "regularise", "tinycnn", "train", "denoise", "style", "beyond", "weights", "course",
-    "doctor",
-}
+#: Every module of the package, by the name ``cnnlab.<name>`` gives it.
+_MODULES = {name: f"{__name__}.{name}" for name in (
+    "kernels", "pooling", "activations", "transposed", "shapes", "steps", "backprop", "optim",
+    "regularise", "tinycnn", "data", "filters", "models", "train", "weights", "plot",
+    "widgets", "checks", "tools", "session",
+)}
+#: Short names kept for the lessons and for notebooks already handed out.
+_MODULES.update({
+    "lenet": f"{__name__}.models.lenet", "classic": f"{__name__}.models.classic",
+    "resnet": f"{__name__}.models.resnet", "denoise": f"{__name__}.models.denoise",
+    "style": f"{__name__}.models.style", "course": f"{__name__}.tools.course",
+})
+
+
+def doctor(*, tensorflow: bool = True, quiet: bool = False):
+    """Check that the course can run here: see :func:`cnnlab.tools.doctor.doctor`."""
+    from .tools.doctor import doctor as run
+    return run(tensorflow=tensorflow, quiet=quiet)
 
 
 def __getattr__(name):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
+    if name in _MODULES:
+        return importlib.import_module(_MODULES[name])
     raise AttributeError(f"module 'cnnlab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_MODULES))

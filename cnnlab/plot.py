@@ -2101,7 +2101,7 @@ def draw_course_map(ax=None):
     """
     import textwrap
 
-    from .course import LESSONS, PARTS
+    from .tools.course import LESSONS, PARTS
 
     ax = _new_axes(ax, (13, 5.6))
     columns = {part: [item for item in LESSONS if item.part == part] for part in PARTS}

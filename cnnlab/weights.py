@@ -359,7 +359,7 @@ def load_model(name_or_path):
 def _load(name_or_path, label):
     """:func:`load_model`, naming the argument ``label`` in its messages."""
     path = _check_file(_resolve(name_or_path, (".keras",), label))
-    from . import classic, lenet  # noqa: F401  (registers the custom layers)
+    from .models import classic, lenet  # noqa: F401  (registers the custom layers)
 
     try:
         return classic.keras.saving.load_model(path, compile=False)

@@ -1572,7 +1572,7 @@ def _check_digits(images, labels):
 
 def _lenet_probe(model):
     """The model that returns every LeNet-5 layer's output (``lenet.probe_model``), checked."""
-    from .lenet import LAYER_NAMES, probe_model
+    from .models.lenet import LAYER_NAMES, probe_model
 
     probe = probe_model(model, LAYER_NAMES)
     try:

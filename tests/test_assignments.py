@@ -20,7 +20,7 @@ import pytest
 
 pytest.importorskip("nbgrader", reason="teachers' tools: make .venv/.teacher")
 
-from cnnlab import assignments  # noqa: E402
+from cnnlab.tools import assignments  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = assignments.find_lessons(ROOT / "notebooks")

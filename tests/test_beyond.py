@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cnnlab
-from cnnlab import beyond, course, data, denoise, kernels, plot, style, weights
+from cnnlab import course, data, denoise, kernels, plot, style, weights
+from cnnlab.train import beyond
 
 matplotlib.use("Agg")
 CHECK = settings(max_examples=40, deadline=None, derandomize=True)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cnnlab import data
-from cnnlab.lenet import build_lenet5, prepare_images
+from cnnlab.models.lenet import build_lenet5, prepare_images
 from cnnlab.train import weights_path
 from cnnlab.widgets import INSPECTOR_LAYERS, DigitInspector
 

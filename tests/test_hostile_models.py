@@ -32,9 +32,10 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import cnnlab  # noqa: E402
-from cnnlab import (_training, beyond, classic, data, denoise, lenet, models, resnet,  # noqa: E402
+from cnnlab import (classic, data, denoise, lenet, models, resnet,  # noqa: E402
                     style, tinycnn, train, weights)
-from cnnlab import doctor as doctor_module  # noqa: E402
+from cnnlab.train import beyond, loop as _training  # noqa: E402
+from cnnlab.tools import doctor as doctor_module  # noqa: E402
 
 # The Keras models below are built once per module; keep the file on one xdist worker
 # (`pytest -n 2 --dist loadgroup`) so they are not built again on every worker.
@@ -262,7 +263,7 @@ def keras_side(steps, side):
 
 
 @pytest.mark.parametrize("build, shape, minimum, steps", [
-    (models.build_mnist_cnn, (8, 8, 1), 10, models._MNIST_STEPS),
+    (models.build_mnist_cnn, (8, 8, 1), 10, models.mnist_cnn._MNIST_STEPS),
     (classic.build_alexnet, (32, 32, 3), 67, classic._ALEXNET_STEPS),
     (classic.build_vgg16, (16, 16, 3), 32, classic._VGG_STEPS),
 ])

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cnnlab import data, kernels, shapes
 from cnnlab import train as train_module
-from cnnlab.lenet import (LAYER_NAMES, Subsampling, TableConv2D, build_lenet5, layer_outputs,
+from cnnlab.models.lenet import (LAYER_NAMES, Subsampling, TableConv2D, build_lenet5, layer_outputs,
                           prepare_images, probe_model)
 from cnnlab.train import main, train_lenet5, weights_path
 

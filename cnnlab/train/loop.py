@@ -23,8 +23,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_array, check_allocation, check_int, describe, format_bytes
-from .session import import_keras
+from .._validate import as_array, check_allocation, check_int, describe, format_bytes
+from ..session import import_keras
 
 WARMUP_FRACTION = 0.1      # share of all steps spent warming the learning rate up
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m cnnlab.execute notebooks/01_convolution_1d.ipynb [more.ipynb ...]
+    python -m cnnlab.tools.execute notebooks/01_convolution_1d.ipynb [more.ipynb ...]
 
 Each notebook runs in a fresh kernel with its own folder as the working
 directory, exactly as nbval later runs it, and is saved with its outputs.
@@ -34,7 +34,7 @@ def execute_notebook(path: Path, timeout: int = 3600) -> float:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnnlab.execute", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m cnnlab.tools.execute", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     args = parser.parse_args(argv)

@@ -22,13 +22,12 @@ from __future__ import annotations
 import importlib.metadata as metadata
 import re
 import sys
-import types
 from pathlib import Path
 from typing import NamedTuple
 
 __all__ = ["Check", "Report", "doctor"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OK, WARNING, PROBLEM = "ok", "warning", "PROBLEM"
 
 #: (label, distribution names tried in order) of the packages whose versions are reported.
@@ -158,7 +157,7 @@ def _widgets_check() -> Check:
 
 
 def _data_checks() -> list[Check]:
-    from . import data
+    from .. import data
 
     try:
         folder = data._data_folder()
@@ -180,12 +179,12 @@ def _data_checks() -> list[Check]:
 
 def _model_checks(load: bool = True) -> list[Check]:
     """One line per file of ``data/weights``: checksum, then (``load``) open and run each model."""
-    from . import weights
+    from .. import weights
 
     keras_error = None
     if load:
         try:
-            from .session import import_keras
+            from ..session import import_keras
 
             import_keras()
         except Exception as exc:  # reported by the TensorFlow check; do the checksums only
@@ -242,8 +241,8 @@ def _run_on_zeros(net) -> None:
 def _tensorflow_check() -> Check:
     import numpy as np
 
-    from . import kernels
-    from .session import _native_stderr_silenced
+    from .. import kernels
+    from ..session import _native_stderr_silenced
 
     name = "TensorFlow runs"
     try:
@@ -316,13 +315,3 @@ def doctor(*, tensorflow: bool = True, quiet: bool = False) -> Report:
     if not quiet:
         print(report.table())
     return report
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``cnnlab.doctor()`` run the check while ``cnnlab.doctor`` stays this module."""
-
-    def __call__(self, *args, **kwargs):
-        return doctor(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numbers
 from typing import NamedTuple
 
-from ._validate import describe
+from .._validate import describe
 
 __all__ = ["LESSONS", "PARTS", "Lesson", "lesson"]
 

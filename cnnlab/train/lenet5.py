@@ -40,13 +40,13 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import numpy as np  # noqa: E402
 
-from ._training import (  # noqa: E402
+from .loop import (  # noqa: E402
     MAX_EPOCHS, MAX_SEED, TrainResult, batch_plan, check_argv, check_classifier, check_epochs,
     check_labels, check_real, check_seed, check_verbose, make_train_chunk, model_images,
     run_epoch, schedule,
 )
-from ._validate import check_choice, check_int, describe  # noqa: E402
-from .weights import _note_made_again, weights_path  # noqa: E402
+from .._validate import check_choice, check_int, describe  # noqa: E402
+from ..weights import _note_made_again, weights_path  # noqa: E402
 
 __all__ = ["MODELS", "RECIPES", "EpochLog", "TrainResult", "train_lenet5", "evaluate",
            "predict_classes", "main", "weights_path"]
@@ -156,8 +156,8 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
     verbose = check_verbose(verbose)
     out = _check_out(out)
 
-    from . import data
-    from .lenet import build_lenet5, prepare_images
+    from .. import data
+    from ..models.lenet import build_lenet5, prepare_images
 
     n_train, _ = data._check_limit(limit, 60000, 10000)     # a clear error before any loading
     if n_train < batch_size:
@@ -254,7 +254,7 @@ def main(argv=None) -> int:
     """Run the command line; return the exit status (0 done, 1 data problem, 2 bad arguments)."""
     argv = check_argv(argv)
     if argv[:1] == ["resnet"]:          # lesson 11's command has options of its own
-        from .resnet import main as resnet_main
+        from ..models.resnet import main as resnet_main
 
         return resnet_main(["train", *argv[1:]])
     parser = _parser()
@@ -278,8 +278,8 @@ def main(argv=None) -> int:
         parser.print_usage(sys.stderr)
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return 2
-    from .data import DataFileError
-    from .session import import_keras
+    from ..data import DataFileError
+    from ..session import import_keras
 
     import_keras()                      # TensorFlow's start-up lines bypass its log level
     try:

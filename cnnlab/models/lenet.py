@@ -28,17 +28,22 @@ imported.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from ._training import as_pixels, check_name, check_seed
-from ._validate import as_array, check_allocation, check_choice, check_int, describe
-from .shapes import lenet5_c3_table
-from .session import import_keras
+from ..train.loop import as_pixels, check_name, check_seed
+from .._validate import as_array, check_allocation, check_choice, check_int, describe
+from ..shapes import conv2d_params, conv_output_size, dense_params, pool_output_size
+from ..session import import_keras
 
 keras = import_keras()   # quiet: TensorFlow's start-up lines stay off the page
 layers, ops = keras.layers, keras.ops
 
 __all__ = [
+    "LayerCount",
+    "lenet5_c3_table",
+    "lenet5_table",
     "VARIANTS",
     "LAYER_NAMES",
     "Subsampling",
@@ -53,6 +58,110 @@ VARIANTS = ("classic", "modern")
 #: Names of the layers with weights or pooling, in order (shared by both variants).
 LAYER_NAMES = ("C1", "S2", "C3", "S4", "C5", "F6", "output")
 
+
+# ----------------------------------------------------------------- the tables (lesson 09)
+
+
+class LayerCount(NamedTuple):
+    """One row of :func:`lenet5_table`: a layer's output, parameters and connections."""
+
+    name: str
+    kind: str          # "input", "convolution", "subsampling", "max pooling" or "dense"
+    maps: int          # feature maps (units for a dense layer)
+    height: int
+    width: int
+    params: int        # trainable parameters
+    connections: int   # multiply-adds (a bias counts as one) for one input image
+
+
+def lenet5_c3_table():
+    """LeNet-5's connection table between S2 (6 maps) and C3 (16 maps) (lesson 09).
+
+    Column ``j`` lists the S2 maps that C3 map ``j`` sees (Table I of LeCun et
+    al., 1998): maps 0-5 see 3 adjacent maps (``j, j+1, j+2``, wrapping
+    around), maps 6-11 see 4 adjacent maps, maps 12-14 see 4 maps made of two
+    adjacent pairs (``j, j+1, j+3, j+4``), and map 15 sees all 6.
+
+    Returns
+    -------
+    table : (6, 16) ndarray of int
+        ``table[i, j] = 1`` when S2 map ``i`` feeds C3 map ``j``; 60 ones.
+    """
+    table = np.zeros((6, 16), dtype=np.int64)
+    for j in range(6):
+        table[[j, (j + 1) % 6, (j + 2) % 6], j] = 1
+        table[[(j + d) % 6 for d in range(4)], 6 + j] = 1
+    for j in range(3):
+        table[[j, j + 1, (j + 3) % 6, (j + 4) % 6], 12 + j] = 1
+    table[:, 15] = 1
+    return table
+
+
+def lenet5_table(variant="classic") -> list[LayerCount]:
+    """LeNet-5 layer by layer: output size, parameters and connections (lesson 09).
+
+    Everything is computed from the layer sizes: a 32x32 input, 5x5
+    convolutions, 2x2 subsampling. For a convolution each output cell of map
+    ``j`` is connected to ``5 * 5 * n_j`` inputs plus a bias, where ``n_j`` is
+    the number of input maps it sees; parameters are counted once per map
+    (shared weights), connections once per output cell. A subsampling cell
+    has 4 inputs plus a bias, and 2 parameters per map (coefficient and bias).
+
+    Parameters
+    ----------
+    variant : {"classic", "modern"}
+        ``"classic"``: the paper's subsampling layers and partial C3 table
+        (:func:`lenet5_c3_table`). ``"modern"``: 2x2 max pooling (no
+        parameters, 4 connections per cell) and a fully connected C3.
+        Both end with a dense softmax layer of 10 units (84 * 10 + 10
+        parameters) where the paper has 10 radial basis units (84 * 10).
+
+    Returns
+    -------
+    list of LayerCount
+        Rows ``input, C1, S2, C3, S4, C5, F6, output``.
+    """
+    check_choice(variant, "variant", ("classic", "modern"))
+    classic = variant == "classic"
+    rows = [LayerCount("input", "input", 1, 32, 32, 0, 0)]
+    rows.append(_conv_count("C1", rows[-1], 6, 5))
+    rows.append(_pool_count("S2", rows[-1], 2, trainable=classic))
+    rows.append(_conv_count("C3", rows[-1], 16, 5, table=lenet5_c3_table() if classic else None))
+    rows.append(_pool_count("S4", rows[-1], 2, trainable=classic))
+    rows.append(_conv_count("C5", rows[-1], 120, 5))
+    rows.append(_dense_count("F6", rows[-1], 84))
+    rows.append(_dense_count("output", rows[-1], 10))
+    return rows
+
+
+def _conv_count(name, previous: LayerCount, maps: int, k: int, table=None) -> LayerCount:
+    """A 'valid' k x k convolution; ``table`` (C_in, C_out) limits which input maps each map sees."""
+    h, w = conv_output_size(previous.height, k), conv_output_size(previous.width, k)
+    if table is None:
+        inputs_per_map = [previous.maps] * maps
+    else:
+        assert table.shape == (previous.maps, maps)
+        inputs_per_map = [int(n) for n in table.sum(axis=0)]
+    params = sum(conv2d_params(k, n, 1) for n in inputs_per_map)   # shared across positions
+    return LayerCount(name, "convolution", maps, h, w, params, params * h * w)
+
+
+def _pool_count(name, previous: LayerCount, p: int, *, trainable: bool) -> LayerCount:
+    """2x2 subsampling (coefficient and bias per map) or max pooling (no parameters)."""
+    h, w = pool_output_size(previous.height, p), pool_output_size(previous.width, p)
+    cells = previous.maps * h * w
+    if trainable:
+        return LayerCount(name, "subsampling", previous.maps, h, w, 2 * previous.maps,
+                          cells * (p * p + 1))
+    return LayerCount(name, "max pooling", previous.maps, h, w, 0, cells * p * p)
+
+
+def _dense_count(name, previous: LayerCount, units: int) -> LayerCount:
+    params = dense_params(previous.maps * previous.height * previous.width, units)
+    return LayerCount(name, "dense", units, 1, 1, params, params)
+
+
+# ----------------------------------------------------------------- the Keras layers
 
 @keras.saving.register_keras_serializable(package="cnnlab")
 class Subsampling(layers.Layer):

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._training import as_pixels, check_epochs, check_seed, check_verbose
-from ._validate import as_array, check_int, describe
+from ..train.loop import as_pixels, check_epochs, check_seed, check_verbose
+from .._validate import as_array, check_int, describe
 
 __all__ = [
     "NOISE",
@@ -192,7 +192,7 @@ def train_denoiser(n_train=20000, epochs=5, *, noise=NOISE, batch_size=128, seed
         n_train, epochs, noise, batch_size, seed, verbose)
     import keras
 
-    from .data import load_mnist
+    from ..data import load_mnist
 
     keras.utils.set_random_seed(seed)
     (x_train, _), _ = load_mnist(limit=(n_train, 1))
@@ -227,6 +227,6 @@ def load_denoiser(path=None):
     a damaged one raises :class:`cnnlab.weights.ModelFileError` naming the
     file and how to restore it.
     """
-    from .weights import _load
+    from ..weights import _load
 
     return _load(WEIGHTS_NAME if path is None else path, "path")

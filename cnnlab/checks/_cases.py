@@ -48,13 +48,13 @@ def conv_cases(dims, channels, with_bias, strides, paddings):
 
 def _bump_example():
     """Lesson 01's example: the bump signal and the bump detector."""
-    from . import data
+    from .. import data
     return data.bump_signal(), np.array([0.0, 1.0, 0.0])
 
 
 def _lines_example():
     """Lesson 02's example: a vertical line and the vertical-line detector."""
-    from . import data, filters
+    from .. import data, filters
     return data.line_image("vertical", size=8, position=3, thickness=2), filters.get("vertical_line")
 
 

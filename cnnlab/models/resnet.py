@@ -43,15 +43,15 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import numpy as np  # noqa: E402
 
-from ._validate import check_allocation, check_choice, check_int, describe  # noqa: E402
-from ._training import (  # noqa: E402
+from .._validate import check_allocation, check_choice, check_int, describe  # noqa: E402
+from ..train.loop import (  # noqa: E402
     MAX_EPOCHS, MAX_SEED, TrainResult, as_pixels, batch_plan, check_argv, check_classifier,
     check_epochs, check_feature_maps, check_flag, check_image_shape, check_labels, check_name,
     check_params, check_real, check_seed, check_verbose, make_train_chunk, model_images,
     run_epoch, schedule,
 )
-from .session import import_keras  # noqa: E402
-from .weights import _note_made_again, weights_path  # noqa: E402
+from ..session import import_keras  # noqa: E402
+from ..weights import _note_made_again, weights_path  # noqa: E402
 
 keras = import_keras()   # quiet: TensorFlow's start-up lines, e.g. on the command line
 layers = keras.layers
@@ -565,13 +565,13 @@ def _check_recipe(epochs, batch_size, peak_lr, weight_decay, label_smoothing, au
 
 def _check_limit(limit, n_train=60000, n_test=10000):
     """``limit`` as load_fashion_mnist takes it, checked before anything is loaded."""
-    from . import data
+    from .. import data
 
     return data._check_limit(limit, n_train, n_test)
 
 
 def _load_fashion(limit):
-    from . import data
+    from .. import data
 
     (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist(limit)
     return (prepare_images(x_train), y_train), (prepare_images(x_test), y_test)
@@ -958,7 +958,7 @@ def main(argv=None) -> int:
         parser.commands[args.command].print_usage(sys.stderr)
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    from .data import DataFileError
+    from ..data import DataFileError
 
     try:
         result = run()

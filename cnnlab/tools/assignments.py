@@ -2,8 +2,8 @@
 
 Usage (``make assignments`` and ``make grade`` run these)::
 
-    python -m cnnlab.assignments build [LESSON ...] [--validate] [--timeout SECONDS]
-    python -m cnnlab.assignments grade SUBMISSIONS [LESSON ...] [--timeout SECONDS]
+    python -m cnnlab.tools.assignments build [LESSON ...] [--validate] [--timeout SECONDS]
+    python -m cnnlab.tools.assignments grade SUBMISSIONS [LESSON ...] [--timeout SECONDS]
 
 ``build`` makes ``build/assignments/`` an nbgrader course folder:
 ``source/<lesson>/<lesson>.ipynb`` (the teacher's version, copied from
@@ -42,7 +42,7 @@ from pathlib import Path
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Integer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 COURSE = ROOT / "build" / "assignments"
 DEFAULT_TIMEOUT = 300  # seconds per cell: long enough for a lesson's training cells
@@ -348,7 +348,7 @@ def autograde_steps():
 
     ``make grade`` uses them; on a JupyterHub, ``nbgrader_config.py`` can too::
 
-        from cnnlab.assignments import autograde_steps
+        from cnnlab.tools.assignments import autograde_steps
         c.Autograde.autograde_preprocessors = autograde_steps()
     """
     from nbgrader.converters import Autograde
@@ -409,7 +409,7 @@ def _score_line(course, student, lesson) -> str:
 # --------------------------------------------------------------------------
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnnlab.assignments",
+    parser = argparse.ArgumentParser(prog="python -m cnnlab.tools.assignments",
                                      description=__doc__.split("\n", 1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="make build/assignments (student versions in release/)")

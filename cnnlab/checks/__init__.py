@@ -56,7 +56,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _cases, _hints, kernels, shapes
+from . import _cases, _hints
+from .. import kernels, shapes
 
 __all__ = [
     "CheckFailed", "CheckResult", "NotAFunction", "check_conv1d", "check_conv2d",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import kernels, shapes
+from .. import kernels, shapes
 
 FLIP_HINT = ("Your output matches the true convolution: the kernel is flipped — deep learning "
              "slides it unflipped (cross-correlation). Use the kernel as it is, not reversed.")

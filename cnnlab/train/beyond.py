@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-from .weights import save_model, weights_path
+from ..weights import save_model, weights_path
 
 __all__ = ["main"]
 
@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _check_args(args) -> None:
     """Refuse bad options before anything is trained (messages name the options)."""
-    from ._training import MAX_EPOCHS
+    from .loop import MAX_EPOCHS
 
     if not 1 <= args.n_train <= 60000:
         raise ValueError(f"--n-train must be between 1 and 60000 (the training images), "
@@ -59,7 +59,7 @@ def _check_args(args) -> None:
 
 def main(argv=None) -> int:
     """Run the command line; return the exit status (0 done, 1 data problem, 2 bad arguments)."""
-    from ._training import check_argv
+    from .loop import check_argv
 
     argv = check_argv(argv)
     parser = _parser()
@@ -74,18 +74,18 @@ def main(argv=None) -> int:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
-    from .data import DataFileError
-    from .session import setup
+    from ..data import DataFileError
+    from ..session import setup
 
     setup(0, keras=True)
     try:
         if args.command == "train-denoiser":
-            from .denoise import train_denoiser
+            from ..models.denoise import train_denoiser
 
             model, losses = train_denoiser(args.n_train, args.epochs, verbose=2)
             print("training loss per epoch:", ", ".join(f"{v:.4f}" for v in losses))
         else:
-            from .style import train_style_features
+            from ..models.style import train_style_features
 
             model, accuracy = train_style_features(args.n_train, args.epochs, verbose=2)
             print(f"test accuracy: {accuracy:.4f}")

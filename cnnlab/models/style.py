@@ -28,8 +28,8 @@ import numbers
 
 import numpy as np
 
-from ._training import check_epochs, check_seed, check_verbose
-from ._validate import as_array, check_allocation, check_int, describe
+from ..train.loop import check_epochs, check_seed, check_verbose
+from .._validate import as_array, check_allocation, check_int, describe
 
 __all__ = [
     "CONTENT_LAYER",
@@ -260,7 +260,7 @@ def train_style_features(n_train=20000, epochs=4, *, batch_size=128, seed=0, ver
     verbose = check_verbose(verbose)
     import keras
 
-    from .data import load_fashion_mnist
+    from ..data import load_fashion_mnist
 
     keras.utils.set_random_seed(seed)
     (x_train, y_train), (x_test, y_test) = load_fashion_mnist(limit=(n_train, None))
@@ -282,7 +282,7 @@ def load_style_features(path=None):
     a damaged one raises :class:`cnnlab.weights.ModelFileError` naming the
     file and how to restore it.
     """
-    from .weights import _load
+    from ..weights import _load
 
     return _load(WEIGHTS_NAME if path is None else path, "path")
 

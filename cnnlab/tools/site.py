@@ -1,4 +1,4 @@
-"""The course as a static website: ``make site`` (or ``python -m cnnlab.site build``).
+"""The course as a static website: ``make site`` (or ``python -m cnnlab.tools.site build``).
 
 Every lesson is exported to HTML as it is stored, with its outputs and
 without running it again; widgets appear in their last saved state when the
@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 __all__ = ["Page", "SiteReport", "build_site", "check_links"]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 COURSE_TITLE = "Convolutional neural networks, hands on"
 
@@ -274,7 +274,7 @@ def check_links(site_dir) -> tuple[list[str], list[str]]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnnlab.site",
+    parser = argparse.ArgumentParser(prog="python -m cnnlab.tools.site",
                                      description="Build the course website from the stored lessons.")
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="export the lessons to HTML and check the links")

@@ -1,4 +1,4 @@
-"""Model builders and a numpy forward pass (lesson 07 onwards).
+"""The MNIST network of lesson 07 and a numpy forward pass through Keras models.
 
 Builders are plain functions returning Keras functional models with fixed
 layer names, so ``model.summary()`` and ``model.get_layer("conv1")`` read the
@@ -9,48 +9,18 @@ same on every run. Their weights come from seeded initialisers: the same
 kernels of :mod:`cnnlab.kernels`, reading the weights out of a Keras model,
 so a lesson can check that the library computes nothing more than
 convolution, activation, pooling, reshaping and matrix products.
-
-This module is also the one place to find every builder of the course: it
-re-exports those of :mod:`cnnlab.lenet` (lesson 09), :mod:`cnnlab.classic`
-(lesson 10) and :mod:`cnnlab.resnet` (lesson 11). Importing it starts Keras
-quietly and registers the course's custom layers (``Subsampling``,
-``TableConv2D``, ``LocalResponseNormalization``), so a shipped model opens with
-``keras.saving.load_model`` once ``cnnlab.models`` is imported (or with
-:func:`load_model`, from :mod:`cnnlab.weights`, which also takes a shipped
-model's name)::
-
-    import keras
-    import cnnlab.models
-    model = keras.saving.load_model("data/weights/lenet5_classic.keras")
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import activations, kernels, pooling
-from ._training import (check_feature_maps, check_flag, check_image_shape, check_params,
+from .. import activations, kernels, pooling
+from ..train.loop import (check_feature_maps, check_flag, check_image_shape, check_params,
                         check_real, check_seed, side_after, smallest_side)
-from ._validate import as_array, check_int, describe
-from .classic import (
-    LocalResponseNormalization, build_alexnet, build_inception_3a, build_nin, build_vgg16,
-    inception_module,
-)
-from .lenet import Subsampling, TableConv2D, build_lenet5
-from .resnet import bottleneck_block, build_plain, build_resnet, plain_block, residual_block
-from .weights import load_model
+from .._validate import as_array, check_int, describe
 
-__all__ = [
-    "build_mnist_cnn", "mnist_cnn_layers", "forward_numpy", "SUPPORTED_LAYERS",
-    # lesson 09
-    "build_lenet5", "Subsampling", "TableConv2D",
-    # lesson 10
-    "build_alexnet", "build_vgg16", "build_nin", "inception_module", "build_inception_3a",
-    "LocalResponseNormalization",
-    # lesson 11
-    "residual_block", "plain_block", "bottleneck_block", "build_resnet", "build_plain",
-    "load_model",
-]
+__all__ = ["build_mnist_cnn", "mnist_cnn_layers", "forward_numpy", "SUPPORTED_LAYERS", "MNIST_SHAPE"]
 
 MNIST_SHAPE = (28, 28, 1)
 #: (kernel, stride, padding) of the layers of build_mnist_cnn that shrink the grid.
