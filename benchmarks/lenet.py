@@ -31,7 +31,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 import numpy as np  # noqa: E402
 
 from cnnlab import data  # noqa: E402
-from cnnlab.session import _native_stderr_silenced  # noqa: E402
+from cnnlab.session import native_stderr_silenced  # noqa: E402
 
 TARGET = 0.99
 BUDGET_S = 60.0
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    with _native_stderr_silenced():     # TensorFlow's start-up lines bypass its log level
+    with native_stderr_silenced():     # TensorFlow's start-up lines bypass its log level
         import keras  # noqa: F401
         import tensorflow as tf
 

@@ -2,9 +2,9 @@
 
 Both networks come from the same builder code (``cnnlab.resnet.build_plain``
 and ``build_resnet``, same seed, same layers except the shortcuts) and get
-the same recipe, the one the course's shipped ResNet was trained with (read
-from ``data/weights/resnet_<name>.json``): AdamW, warm-up + cosine learning
-rate, random shifts and flips, the same epochs. Prints, for each network,
+the same recipe (:func:`cnnlab.train.resnet.train`), the one the course's
+shipped ResNet was trained with (read from ``data/weights/resnet_<name>.json``):
+AdamW, warm-up + cosine learning rate, random shifts and flips, the same epochs. Prints, for each network,
 its parameters, the training seconds of every epoch (evaluation excluded),
 the test accuracy after every epoch, the training time until the test
 accuracy first reached 92 % and 93 %, and the ratios.
@@ -30,6 +30,7 @@ keras = import_keras()   # quiet TensorFlow start-up; oneDNN on (TF_ENABLE_ONEDN
 import tensorflow as tf  # noqa: E402
 
 from cnnlab import data, resnet  # noqa: E402
+from cnnlab.train.resnet import train  # noqa: E402
 
 TARGETS = (0.92, 0.93)   # the minimum (within 15 min) and its target (within 10 min)
 
@@ -48,10 +49,10 @@ def run(builder, record, epochs, data_):
     (x_train, y_train), (x_test, y_test) = data_
     keras.utils.set_random_seed(record["seed"])
     model = builder(record["depth"], widths=tuple(record["widths"]), seed=record["seed"])
-    result = resnet.train(model, x_train, y_train, x_test, y_test, epochs=epochs,
-                          batch_size=record["batch_size"], peak_lr=record["peak_lr"],
-                          label_smoothing=record["label_smoothing"], augment=record["augment"],
-                          max_shift=record.get("max_shift", 0), seed=record["seed"], verbose=2)
+    result = train(model, x_train, y_train, x_test, y_test, epochs=epochs,
+                   batch_size=record["batch_size"], peak_lr=record["peak_lr"],
+                   label_smoothing=record["label_smoothing"], augment=record["augment"],
+                   max_shift=record.get("max_shift", 0), seed=record["seed"], verbose=2)
     return model.count_params(), result.history
 
 
@@ -64,7 +65,7 @@ def main(argv=None):
     path = resnet.weights_path(f"resnet_{args.name}.json")
     if not path.exists():
         parser.error(f"no training record {path}; train the model first "
-                     f"(python -m cnnlab.resnet train --name {args.name} ...)")
+                     f"(python -m cnnlab.train resnet --name {args.name} ...)")
     record = json.loads(path.read_text())
     epochs = args.epochs or record["epochs"]
     (x_train, y_train), (x_test, y_test) = data.load_fashion_mnist(args.limit and (args.limit, 10000))

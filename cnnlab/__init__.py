@@ -12,6 +12,7 @@ numpy, by hand (a readable loop version beside each fast one)
     :mod:`cnnlab.transposed`   transposed convolution and the convolution matrix
     :mod:`cnnlab.shapes`       output sizes, padding, parameter counts, receptive fields
     :mod:`cnnlab.steps`        the record of a convolution step (frames, channel steps)
+    :mod:`cnnlab.metrics`      confusion counts of a classifier
 lesson 08, training written out
     :mod:`cnnlab.backprop`, :mod:`cnnlab.optim`, :mod:`cnnlab.regularise`, :mod:`cnnlab.tinycnn`
 inputs
@@ -44,7 +45,7 @@ __all__ = ["setup", "fast_mode", "doctor", "__version__"]
 _MODULES = {name: f"{__name__}.{name}" for name in (
     "kernels", "pooling", "activations", "transposed", "shapes", "steps", "backprop", "optim",
     "regularise", "tinycnn", "data", "filters", "models", "train", "weights", "plot",
-    "widgets", "checks", "tools", "session",
+    "widgets", "checks", "tools", "session", "metrics",
 )}
 #: Short names kept for the lessons and for notebooks already handed out.
 _MODULES.update({

@@ -28,7 +28,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from . import kernels, pooling
+from . import kernels
+from ._plans import pad_conv, pad_pool, pool_windows, prepare_conv2d, prepare_pool, window_sums
 from ._validate import (
     MAX_STEPS, MAX_WORK, as_array, check_finite_result, check_work, describe,
 )
@@ -75,10 +76,10 @@ def conv2d_backward(dout, x, kernel, *, stride=1, padding="valid", dilation=1):
     >>> dx[0], db
     (array([1., 2., 2., 1.]), 4.0)
     """
-    conv = kernels._prepare2d(x, kernel, None, stride, padding, dilation)
+    conv = prepare_conv2d(x, kernel, None, stride, padding, dilation)
     dout = _check_dout(dout, conv)
     _check_backward_cost(conv)
-    xp = kernels._pad(conv)  # (N, H_padded, W_padded, C_in)
+    xp = pad_conv(conv)  # (N, H_padded, W_padded, C_in)
     if len(xp) == 0:  # an empty batch: nothing flows back
         return _empty_gradients(conv)
     with _named_overflow("`dout`, `x` and `kernel`"):
@@ -205,10 +206,10 @@ def max_pool2d_backward(dout, x, pool_size=2, stride=None, padding="valid"):
     -------
     dx : same shape as ``x``
     """
-    pool = pooling._prepare(x, pool_size, stride, padding)
+    pool = prepare_pool(x, pool_size, stride, padding)
     dout = _check_pool_dout(dout, pool)
     _check_scatter_cost(pool, dout, copies=True)
-    windows = pooling._windows(pool, pooling._pad(pool, pool.x, -np.inf))  # (N, Ho, Wo, C, PH, PW)
+    windows = pool_windows(pool, pad_pool(pool, pool.x, -np.inf))  # (N, Ho, Wo, C, PH, PW)
     ph, pw = pool.size
     winner = windows.reshape(*windows.shape[:4], ph * pw).argmax(axis=-1)  # (N, Ho, Wo, C)
     share = [dout * (winner == a * pw + b) for a in range(ph) for b in range(pw)]
@@ -223,11 +224,11 @@ def avg_pool2d_backward(dout, x, pool_size=2, stride=None, padding="valid"):
 
     Parameters and result as in :func:`max_pool2d_backward`.
     """
-    pool = pooling._prepare(x, pool_size, stride, padding)
+    pool = prepare_pool(x, pool_size, stride, padding)
     dout = _check_pool_dout(dout, pool)
     _check_scatter_cost(pool, dout, copies=False)
     ones = np.ones((1, *pool.x.shape[1:3], 1), dtype=pool.x.dtype)  # (1, H, W, 1)
-    counts = pooling._window_sums(pool, ones)  # (1, Ho, Wo, 1): real cells per window
+    counts = window_sums(pool, ones)  # (1, Ho, Wo, 1): real cells per window
     ph, pw = pool.size
     return _scatter_windows([dout / counts] * (ph * pw), pool)
 

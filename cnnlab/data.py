@@ -50,9 +50,9 @@ DATA_ENV = "CNNLAB_DATA"
 IMAGES_MAGIC = 2051  # IDX: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # IDX: unsigned bytes, 1 dimension
 
-# Expected header dimensions and SHA-256 of the *decompressed* content of every
-# file; the same table is printed in data/README.md.
-_FILES = {
+#: ``(dataset folder, file stem)`` -> expected header dimensions and SHA-256 of
+#: the *decompressed* content of every file; the same table is in data/README.md.
+FILES = {
     ("mnist", "train-images-idx3-ubyte"): (
         (60000, 28, 28), "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
     ("mnist", "train-labels-idx1-ubyte"): (
@@ -108,7 +108,7 @@ class DataFileError(OSError, ValueError):
 # Where the files are
 # ---------------------------------------------------------------------------
 
-def _data_folder(data_dir=None) -> Path:
+def data_folder(data_dir=None) -> Path:
     """Return the folder holding ``mnist/`` and ``fashion-mnist/``.
 
     Parameters
@@ -175,7 +175,7 @@ def _check_dataset_folder(folder: Path, dataset: str, data_dir) -> None:
     else:
         given = f"the environment variable {DATA_ENV} is set to {str(folder)!r}, which"
         fix = f"set {DATA_ENV} to"
-    stems = {stem for _, stem in _FILES}
+    stems = {stem for _, stem in FILES}
     holds_idx = any(p.name.split(".")[0] in stems for p in folder.iterdir()) \
         if folder.is_dir() else False
     if holds_idx or folder.name in _SOURCES:
@@ -252,12 +252,12 @@ def _parse_idx(raw: bytes, path: Path, dataset: str, shape: tuple, sha256: str) 
 @functools.lru_cache(maxsize=16)
 def _read_idx_cached(path_str: str, size: int, mtime_ns: int, dataset: str, stem: str):
     # size and mtime_ns are part of the cache key only: a changed file is read again.
-    shape, sha256 = _FILES[(dataset, stem)]
+    shape, sha256 = FILES[(dataset, stem)]
     path = Path(path_str)
     return _parse_idx(_decompress(path, dataset), path, dataset, shape, sha256)
 
 
-def _read_idx(folder: Path, dataset: str, stem: str) -> np.ndarray:
+def read_idx(folder: Path, dataset: str, stem: str) -> np.ndarray:
     """Read and verify ``<folder>/<dataset>/<stem>.gz`` once per process (read-only array)."""
     path = (folder / dataset / f"{stem}.gz").absolute()
     if not path.is_file():
@@ -267,8 +267,8 @@ def _read_idx(folder: Path, dataset: str, stem: str) -> np.ndarray:
 
 
 def _load_split(folder: Path, dataset: str, prefix: str):
-    images = _read_idx(folder, dataset, f"{prefix}-images-idx3-ubyte")
-    labels = _read_idx(folder, dataset, f"{prefix}-labels-idx1-ubyte")
+    images = read_idx(folder, dataset, f"{prefix}-images-idx3-ubyte")
+    labels = read_idx(folder, dataset, f"{prefix}-labels-idx1-ubyte")
     if len(images) != len(labels):
         path = (folder / dataset / f"{prefix}-labels-idx1-ubyte.gz").absolute()
         _fail(path, dataset, f"{len(images)} images but {len(labels)} labels; "
@@ -280,8 +280,13 @@ def _load_split(folder: Path, dataset: str, prefix: str):
 # Public loaders
 # ---------------------------------------------------------------------------
 
-def _check_limit(limit, n_train: int, n_test: int) -> tuple[int, int]:
-    """Turn ``limit`` into the number of training and test examples to return."""
+def check_limit(limit, n_train: int, n_test: int) -> tuple[int, int]:
+    """Turn ``limit`` into the number of training and test examples to return.
+
+    ``limit`` is what :func:`load_mnist` takes (None, an int, or a pair whose
+    entries may be None); ``n_train`` and ``n_test`` are the sizes of the two
+    splits. Training functions call it to refuse a bad ``limit`` before loading.
+    """
     if limit is None:
         return n_train, n_test
     if isinstance(limit, (tuple, list)):
@@ -308,10 +313,10 @@ def _check_limit(limit, n_train: int, n_test: int) -> tuple[int, int]:
 
 
 def _load(dataset: str, limit, data_dir_):
-    (size_train,), _ = _FILES[(dataset, "train-labels-idx1-ubyte")]
-    (size_test,), _ = _FILES[(dataset, "t10k-labels-idx1-ubyte")]
-    n_train, n_test = _check_limit(limit, size_train, size_test)
-    folder = _data_folder(data_dir_)
+    (size_train,), _ = FILES[(dataset, "train-labels-idx1-ubyte")]
+    (size_test,), _ = FILES[(dataset, "t10k-labels-idx1-ubyte")]
+    n_train, n_test = check_limit(limit, size_train, size_test)
+    folder = data_folder(data_dir_)
     _check_dataset_folder(folder, dataset, data_dir_)
     x_train, y_train = _load_split(folder, dataset, "train")  # (60000, 28, 28), (60000,)
     x_test, y_test = _load_split(folder, dataset, "t10k")  # (10000, 28, 28), (10000,)
@@ -388,7 +393,7 @@ def digit(index: int = 0, split: str = "test") -> np.ndarray:
     """
     split = check_choice(split, "split", ("test", "train"))
     index = check_int(index, "index", minimum=0)
-    folder = _data_folder()
+    folder = data_folder()
     _check_dataset_folder(folder, "mnist", None)
     images, _ = _load_split(folder, "mnist", "t10k" if split == "test" else "train")
     if index >= len(images):

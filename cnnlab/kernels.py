@@ -16,7 +16,8 @@ Shapes are channels-last, as in Keras: an image batch is ``(N, H, W, C)`` and
 a bank of filters is ``(KH, KW, C_in, C_out)``, so weights can be copied to and
 from ``keras.layers.Conv2D`` unchanged. A single grey-scale image ``(H, W)``
 with a single kernel ``(KH, KW)`` is accepted too. Output sizes and padding
-amounts come from :mod:`cnnlab.shapes`.
+amounts follow :mod:`cnnlab.shapes`, through the plans of :mod:`cnnlab._plans`
+that every numpy kernel shares.
 
 Pooling and activations live in :mod:`cnnlab.pooling` and
 :mod:`cnnlab.activations`, transposed convolution in :mod:`cnnlab.transposed`;
@@ -27,16 +28,15 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
-from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import shapes
+from ._plans import (
+    PADDING_NAMES, Conv2dPlan, axis_plan, pad_conv, prepare_conv1d, prepare_conv2d, split_padding,
+)
 from ._validate import (
-    MAX_STEPS, as_array, check_allocation, check_bias, check_choice, check_finite_result,
-    check_int, check_pair, check_work, describe,
+    as_array, check_allocation, check_choice, check_finite_result, check_pair, check_work,
 )
 from .activations import leaky_relu, relu, sigmoid, softmax, tanh
 from .pooling import avg_pool2d, global_avg_pool2d, max_pool2d, sum_pool2d
@@ -88,7 +88,7 @@ def conv2d(x, kernel, bias=None, *, stride=1, padding="valid", dilation=1):
     >>> conv2d(image, [[0, 1, 0]] * 3)[0]
     array([0., 0., 3., 3., 0., 0.])
     """
-    conv = _prepare2d(x, kernel, bias, stride, padding, dilation)
+    conv = prepare_conv2d(x, kernel, bias, stride, padding, dilation)
     return _finish2d(_correlate_im2col(conv), conv)
 
 
@@ -98,8 +98,10 @@ def conv2d_naive(x, kernel, bias=None, *, stride=1, padding="valid", dilation=1)
     Same parameters and result as :func:`conv2d`; slower, but every step of
     the sliding window is one line of Python.
     """
-    conv = _prepare2d(x, kernel, bias, stride, padding, dilation, loops=True)
-    return _finish2d(_correlate_loops(conv), conv)
+    conv = prepare_conv2d(x, kernel, bias, stride, padding, dilation, loops=True)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just after
+        out = _correlate_loops(conv)
+    return _finish2d(out, conv)
 
 
 def convolve2d(x, kernel, bias=None, *, stride=1, padding="valid", dilation=1):
@@ -110,7 +112,7 @@ def convolve2d(x, kernel, bias=None, *, stride=1, padding="valid", dilation=1):
     result; ``"same"`` keeps TensorFlow's padding rule (for an even kernel
     scipy puts the extra zeros on the other side).
     """
-    conv = _prepare2d(x, kernel, bias, stride, padding, dilation)
+    conv = prepare_conv2d(x, kernel, bias, stride, padding, dilation)
     flipped = conv._replace(kernel=conv.kernel[::-1, ::-1])  # (KH, KW, C_in, C_out)
     return _finish2d(_correlate_im2col(flipped), conv)
 
@@ -134,7 +136,7 @@ def pad2d(x, padding, kernel_size=None, stride=1, dilation=1):
     """
     x = as_array(x, "x", ndims=(2, 4))
     if isinstance(padding, str):
-        check_choice(padding, "padding", shapes.PADDING_NAMES)
+        check_choice(padding, "padding", PADDING_NAMES)
         if padding != "valid" and kernel_size is None:
             raise ValueError(f"`kernel_size` is needed for padding={padding!r}")
     kernel_size = (1, 1) if kernel_size is None else check_pair(kernel_size, "kernel_size", minimum=1)
@@ -144,8 +146,8 @@ def pad2d(x, padding, kernel_size=None, stride=1, dilation=1):
     if 0 in space:
         raise ValueError(f"`x` must not be empty, got shape {x.shape}")
     amounts = tuple(
-        shapes._axis_plan(n, k, s, p, d, name="kernel_size")[:2]
-        for n, k, s, p, d in zip(space, kernel_size, stride, _split_padding(padding), dilation)
+        axis_plan(n, k, s, p, d, name="kernel_size")[:2]
+        for n, k, s, p, d in zip(space, kernel_size, stride, split_padding(padding), dilation)
     )
     widths = amounts if x.ndim == 2 else ((0, 0), *amounts, (0, 0))
     padded = tuple(n + before + after for n, (before, after) in zip(x.shape, widths))
@@ -183,8 +185,8 @@ def conv1d(x, kernel, bias=None, *, stride=1, padding="valid", dilation=1):
     >>> conv1d([0, 0, 0, 1, 1, 0, 0, 0], [0, 1, 0])
     array([0., 0., 1., 1., 0., 0.])
     """
-    sig = _prepare1d(x, kernel, bias, stride, padding, dilation, loops=False)
-    conv = _Conv2d(
+    sig = prepare_conv1d(x, kernel, bias, stride, padding, dilation, loops=False)
+    conv = Conv2dPlan(
         x=sig.x[:, None],  # (N, 1, L, C_in)
         kernel=sig.kernel[None],  # (1, K, C_in, C_out)
         bias=sig.bias, stride=(1, sig.stride), dilation=(1, sig.dilation),
@@ -200,7 +202,7 @@ def conv1d_naive(x, kernel, bias=None, *, stride=1, padding="valid", dilation=1)
 
     Same parameters and result as :func:`conv1d`.
     """
-    sig = _prepare1d(x, kernel, bias, stride, padding, dilation)
+    sig = prepare_conv1d(x, kernel, bias, stride, padding, dilation)
     k, _, c_out = sig.kernel.shape
     span = (k - 1) * sig.dilation + 1  # cells covered by the (dilated) kernel
     xp = np.pad(sig.x, ((0, 0), sig.pads, (0, 0)))  # (N, L_padded, C_in)
@@ -237,36 +239,22 @@ conv1d_naive = _checked_result(conv1d_naive)
 # The two ways of computing: loops and im2col
 # --------------------------------------------------------------------------
 
-class _Conv2d(NamedTuple):
-    """Checked arguments of a 2D convolution, always in batch form."""
-
-    x: np.ndarray  # (N, H, W, C_in)
-    kernel: np.ndarray  # (KH, KW, C_in, C_out)
-    bias: np.ndarray  # (C_out,)
-    stride: tuple  # (rows, cols)
-    dilation: tuple  # (rows, cols)
-    pads: tuple  # ((top, bottom), (left, right))
-    out_size: tuple  # (H_out, W_out)
-    single: bool  # True when the caller passed (H, W) and (KH, KW)
-
-
 def _correlate_loops(conv):
     """Slide the kernel over every output position, one window at a time."""
     kh, kw, _, c_out = conv.kernel.shape
     (sh, sw), (dh, dw) = conv.stride, conv.dilation
     span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1  # rows/cols under the kernel
-    xp = _pad(conv)  # (N, H_padded, W_padded, C_in)
+    xp = pad_conv(conv)  # (N, H_padded, W_padded, C_in)
     out = np.zeros((len(xp), *conv.out_size, c_out), dtype=conv.x.dtype)  # (N, H_out, W_out, C_out)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused afterwards
-        for i in range(conv.out_size[0]):
-            for j in range(conv.out_size[1]):
-                # the window's top-left corner moves by `stride` cells
-                top, left = i * sh, j * sw
-                # take every `dilation`-th row and column of the span under the kernel
-                window = xp[:, top:top + span_h:dh, left:left + span_w:dw, :]  # (N, KH, KW, C_in)
-                for f in range(c_out):
-                    # element-wise product with filter f, summed, plus its bias
-                    out[:, i, j, f] = np.sum(window * conv.kernel[..., f], axis=(1, 2, 3)) + conv.bias[f]
+    for i in range(conv.out_size[0]):
+        for j in range(conv.out_size[1]):
+            # the window's top-left corner moves by `stride` cells
+            top, left = i * sh, j * sw
+            # take every `dilation`-th row and column of the span under the kernel
+            window = xp[:, top:top + span_h:dh, left:left + span_w:dw, :]  # (N, KH, KW, C_in)
+            for f in range(c_out):
+                # element-wise product with filter f, summed, plus its bias
+                out[:, i, j, f] = np.sum(window * conv.kernel[..., f], axis=(1, 2, 3)) + conv.bias[f]
     return out
 
 
@@ -276,7 +264,7 @@ def _correlate_im2col(conv):
     kh, kw, c_in, c_out = conv.kernel.shape
     (sh, sw), (dh, dw) = conv.stride, conv.dilation
     h_out, w_out = conv.out_size
-    xp = _pad(conv)  # (N, H_padded, W_padded, C_in)
+    xp = pad_conv(conv)  # (N, H_padded, W_padded, C_in)
     span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)  # rows/cols under the dilated kernel
     # a view (no copy) of every span-sized window at every position
     windows = sliding_window_view(xp, span, axis=(1, 2))  # (N, ., ., C_in, span_h, span_w)
@@ -298,13 +286,6 @@ def _correlate_im2col(conv):
     return out.reshape(n, h_out, w_out, c_out)  # (N, H_out, W_out, C_out)
 
 
-def _pad(conv):
-    """The input surrounded by zeros: (N, H_padded, W_padded, C_in)."""
-    if conv.pads == ((0, 0), (0, 0)):
-        return conv.x
-    return np.pad(conv.x, ((0, 0), *conv.pads, (0, 0)))
-
-
 def _finish2d(out, conv):
     """Undo the batch form for a single image (after checking for overflow)."""
     _check_overflow(out, conv.bias)
@@ -315,170 +296,3 @@ def _check_overflow(out, bias):
     """Refuse a result that came out infinite although the inputs were finite."""
     names = "`x`, `kernel` and `bias`" if bias is not None and np.any(bias) else "`x` and `kernel`"
     check_finite_result(out, names, what="the convolution")
-
-
-# --------------------------------------------------------------------------
-# Argument checks
-# --------------------------------------------------------------------------
-
-def _prepare2d(x, kernel, bias, stride, padding, dilation, *, loops=False) -> _Conv2d:
-    """Check the arguments of a 2D convolution and bring them to batch form.
-
-    ``loops`` is True for the loop version, whose time is bounded by
-    :data:`~cnnlab._validate.MAX_STEPS` instead of the im2col matrix's size.
-    """
-    x = as_array(x, "x", ndims=(2, 4))
-    kernel = as_array(kernel, "kernel", ndims=(2, 4))
-    single = x.ndim == 2
-    if kernel.ndim != x.ndim:
-        want = "(KH, KW) for a single image x of shape (H, W)" if single else \
-            "(KH, KW, C_in, C_out) for a batch x of shape (N, H, W, C_in)"
-        raise ValueError(f"`kernel` must have shape {want}; got x {x.shape} and kernel {kernel.shape}")
-    _check_not_empty(x, kernel, single)
-    if single:
-        x, kernel = x[None, :, :, None], kernel[:, :, None, None]  # (1, H, W, 1), (KH, KW, 1, 1)
-    if kernel.shape[2] != x.shape[3]:
-        raise ValueError(
-            f"`kernel` expects C_in={kernel.shape[2]} input channels (shape {kernel.shape}) "
-            f"but `x` has {x.shape[3]} channels (shape {x.shape})"
-        )
-    stride = check_pair(stride, "stride", minimum=1)
-    dilation = check_pair(dilation, "dilation", minimum=1)
-    plans = [
-        shapes._axis_plan(n, k, s, p, d, name="kernel", what=f"kernel ({axis})")
-        for n, k, s, p, d, axis in zip(
-            x.shape[1:3], kernel.shape[:2], stride, _split_padding(padding), dilation,
-            ("rows", "columns"))
-    ]
-    pads, out_size = tuple(plan[:2] for plan in plans), tuple(plan[2] for plan in plans)
-    n, h, w, c_in = x.shape
-    (top, bottom), (left, right) = pads
-    _check_cost(
-        x, kernel, pads, dilation, loops=loops, fn="conv2d_naive" if loops else "conv2d",
-        padded=(n, h + top + bottom, w + left + right, c_in),
-        out=(n, *out_size, kernel.shape[3]) if not single else out_size,
-        windows=n * math.prod(out_size) * kernel.shape[0] * kernel.shape[1] * c_in,
-        steps=math.prod(out_size) * kernel.shape[3])
-    _check_kernel_fits(kernel, x.dtype)
-    return _Conv2d(
-        x=x, kernel=kernel.astype(x.dtype, copy=False),
-        bias=check_bias(bias, kernel.shape[3], single, x.dtype),
-        stride=stride, dilation=dilation, pads=pads, out_size=out_size, single=single,
-    )
-
-
-class _Conv1d(NamedTuple):
-    x: np.ndarray  # (N, L, C_in)
-    kernel: np.ndarray  # (K, C_in, C_out)
-    bias: np.ndarray  # (C_out,)
-    stride: int
-    dilation: int
-    pads: tuple  # (left, right)
-    out_len: int
-    single: bool  # True when the caller passed (L,) and (K,)
-
-
-def _prepare1d(x, kernel, bias, stride, padding, dilation, *, loops=True) -> _Conv1d:
-    """Check the arguments of a 1D convolution and bring them to batch form.
-
-    ``loops`` is True for the loop version (the default, so that the source of
-    :func:`conv1d_naive`, printed in lesson 01, stays as it is).
-    """
-    x = as_array(x, "x", ndims=(1, 3))
-    kernel = as_array(kernel, "kernel", ndims=(1, 3))
-    single = x.ndim == 1
-    if kernel.ndim != x.ndim:
-        want = "(K,) for a single signal x of shape (L,)" if single else \
-            "(K, C_in, C_out) for a batch x of shape (N, L, C_in)"
-        raise ValueError(f"`kernel` must have shape {want}; got x {x.shape} and kernel {kernel.shape}")
-    _check_not_empty(x, kernel, single)
-    if single:
-        x, kernel = x[None, :, None], kernel[:, None, None]  # (1, L, 1), (K, 1, 1)
-    if kernel.shape[1] != x.shape[2]:
-        raise ValueError(
-            f"`kernel` expects C_in={kernel.shape[1]} input channels (shape {kernel.shape}) "
-            f"but `x` has {x.shape[2]} channels (shape {x.shape})"
-        )
-    stride = check_int(stride, "stride", minimum=1)
-    dilation = check_int(dilation, "dilation", minimum=1)
-    before, after, out_len = shapes._axis_plan(
-        x.shape[1], kernel.shape[0], stride, padding, dilation, name="kernel")
-    n, length, c_in = x.shape
-    _check_cost(
-        x, kernel, ((0, 0), (before, after)), (1, dilation), loops=loops,
-        fn="conv1d_naive" if loops else "conv1d",
-        padded=(n, length + before + after, c_in),
-        out=(n, out_len, kernel.shape[2]) if not single else (out_len,),
-        windows=n * out_len * kernel.shape[0] * c_in, steps=out_len * kernel.shape[2])
-    _check_kernel_fits(kernel, x.dtype)
-    return _Conv1d(
-        x=x, kernel=kernel.astype(x.dtype, copy=False),
-        bias=check_bias(bias, kernel.shape[2], single, x.dtype),
-        stride=stride, dilation=dilation, pads=(before, after), out_len=out_len, single=single,
-    )
-
-
-def _check_cost(x, kernel, pads, dilation, *, loops, fn, padded, out, windows, steps):
-    """Refuse, before anything is allocated, a convolution too large or too slow.
-
-    ``padded`` and ``out`` are the shapes of the padded input and of the
-    result, ``windows`` the number of input values under the kernel summed
-    over every output position (the size of the im2col matrix), ``steps`` the
-    steps of the loop version (output cells times filters). The message names
-    the arguments that made them large.
-    """
-    c_out = kernel.shape[-1]
-    blame = " and ".join(
-        (["`padding`"] if any(p for pair in pads for p in pair) else [])
-        + (["`dilation`"] if any(d != 1 for d in dilation) else [])) or "`x` and `kernel`"
-    itemsize = x.dtype.itemsize
-    if math.prod(padded) != x.size:
-        check_allocation(padded, blame, itemsize=itemsize, what="the padded input")
-        check_work(math.prod(padded), blame, what="padding the input")
-    check_allocation(out, blame, itemsize=itemsize, what="the output")
-    smaller = (f"Use a smaller {blame}." if blame != "`x` and `kernel`" else
-               "Use fewer or smaller images in `x` (e.g. `x[:1000]`), or fewer filters.")
-    if loops:
-        fast = fn.replace("_naive", "")
-        check_work(steps, blame, what=f"{fn}'s loop", limit=MAX_STEPS,
-                   unit="steps (one per output cell and filter)",
-                   advice=f"{fn} is the readable version, for small examples: {fast} gives "
-                          f"the same result, vectorised. {smaller}")
-        check_work(windows * c_out, blame, what=f"{fn}'s loop", unit="products",
-                   advice=smaller)
-    else:
-        check_allocation((windows,), blame, itemsize=itemsize,
-                         what="the im2col matrix (every window as one row)")
-        check_work(windows, blame, what="the im2col matrix (every window as one row)",
-                   advice=smaller)
-
-
-def _check_kernel_fits(kernel, dtype):
-    """Refuse kernel weights that a float32 ``x`` cannot hold (they would become inf)."""
-    if dtype != kernel.dtype and kernel.size:
-        largest = float(np.max(np.abs(kernel)))
-        if largest > float(np.finfo(dtype).max):
-            raise ValueError(
-                f"`kernel` holds weights up to {largest:.3g}, too large for the {dtype} of `x` "
-                f"(at most {float(np.finfo(dtype).max):.3g}); pass `x` as float64 "
-                "(x.astype(np.float64)) or scale the kernel down")
-
-
-def _split_padding(padding):
-    """Per-axis padding (rows, columns) from a 2D ``padding`` argument."""
-    if isinstance(padding, (str, numbers.Integral)):
-        return padding, padding
-    if isinstance(padding, (tuple, list)) and len(padding) == 2:
-        return padding[0], padding[1]
-    raise TypeError(
-        "`padding` must be 'valid', 'same', 'full', an int, (ph, pw) or "
-        f"((top, bottom), (left, right)), got {describe(padding)}"
-    )
-
-
-def _check_not_empty(x, kernel, single):
-    """Refuse zero-sized axes (an empty batch, N = 0, is fine)."""
-    if 0 in (x.shape if single else x.shape[1:]):
-        raise ValueError(f"`x` must not be empty, got shape {x.shape}")
-    if 0 in kernel.shape:
-        raise ValueError(f"`kernel` must not be empty, got shape {kernel.shape}")

@@ -7,22 +7,17 @@ separately, so the number of maps does not change.
 
 Padding follows Keras: ``"valid"`` keeps only whole windows; ``"same"`` gives
 ``ceil(n / stride)`` outputs per axis, and the padded cells never win a max
-and are not counted in an average. Output sizes come from
-:mod:`cnnlab.shapes`. The functions are also available from
-:mod:`cnnlab.kernels`.
+and are not counted in an average. Output sizes follow
+:mod:`cnnlab.shapes` (the windows are planned in :mod:`cnnlab._plans`). The
+functions are also available from :mod:`cnnlab.kernels`.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from . import shapes
-from ._validate import (
-    as_array, check_allocation, check_finite_result, check_pair, check_work,
-)
+from ._plans import pad_pool, pool_windows, prepare_pool, window_sums
+from ._validate import as_array, check_finite_result
 
 __all__ = ["max_pool2d", "avg_pool2d", "sum_pool2d", "global_avg_pool2d"]
 
@@ -53,9 +48,9 @@ def max_pool2d(x, pool_size=2, stride=None, padding="valid"):
     array([[4., 1.],
            [0., 5.]])
     """
-    pool = _prepare(x, pool_size, stride, padding)
-    padded = _pad(pool, pool.x, -np.inf)  # padded cells never win
-    return _finish(_windows(pool, padded).max(axis=(4, 5)), pool)
+    pool = prepare_pool(x, pool_size, stride, padding)
+    padded = pad_pool(pool, pool.x, -np.inf)  # padded cells never win
+    return _finish(pool_windows(pool, padded).max(axis=(4, 5)), pool)
 
 
 def sum_pool2d(x, pool_size=2, stride=None, padding="valid"):
@@ -63,8 +58,8 @@ def sum_pool2d(x, pool_size=2, stride=None, padding="valid"):
 
     Same parameters and shapes as :func:`max_pool2d`.
     """
-    pool = _prepare(x, pool_size, stride, padding)
-    return _finish(_checked(_window_sums(pool, pool.x)), pool)
+    pool = prepare_pool(x, pool_size, stride, padding)
+    return _finish(_checked(window_sums(pool, pool.x)), pool)
 
 
 def avg_pool2d(x, pool_size=2, stride=None, padding="valid"):
@@ -72,14 +67,14 @@ def avg_pool2d(x, pool_size=2, stride=None, padding="valid"):
 
     Same parameters and shapes as :func:`max_pool2d`.
     """
-    pool = _prepare(x, pool_size, stride, padding)
-    sums = _window_sums(pool, pool.x)  # (N, H_out, W_out, C)
+    pool = prepare_pool(x, pool_size, stride, padding)
+    sums = window_sums(pool, pool.x)  # (N, H_out, W_out, C)
     ones = np.ones((1, *pool.x.shape[1:3], 1), dtype=pool.x.dtype)  # (1, H, W, 1)
-    counts = _window_sums(pool, ones)  # (1, H_out, W_out, 1): real cells per window
+    counts = window_sums(pool, ones)  # (1, H_out, W_out, 1): real cells per window
     means = sums / counts
     if not np.all(np.isfinite(means)):  # the sums overflowed, though no mean can: scale down
         scale = _power_of_two_near(pool.x)
-        means = _window_sums(pool, pool.x / scale) / counts * scale
+        means = window_sums(pool, pool.x / scale) / counts * scale
     return _finish(_checked(means), pool)
 
 
@@ -107,55 +102,6 @@ def global_avg_pool2d(x):
     return check_finite_result(means, "`x`", what="the mean")
 
 
-class _Pool:
-    """Checked pooling arguments, in batch form ``(N, H, W, C)``."""
-
-    def __init__(self, x, pool_size, stride, padding):
-        self.single = x.ndim == 2
-        self.x = x[None, :, :, None] if self.single else x  # (N, H, W, C)
-        self.size = pool_size
-        self.stride = stride
-        plans = [shapes._pool_plan(n, p, s, padding)
-                 for n, p, s in zip(self.x.shape[1:3], pool_size, stride)]
-        self.pads = tuple(plan[:2] for plan in plans)  # ((top, bottom), (left, right))
-        self.out_size = tuple(plan[2] for plan in plans)  # (H_out, W_out)
-        self._check_cost()
-
-    def _check_cost(self):
-        """Refuse, before anything is allocated, pooling too large for memory or too slow."""
-        n, h, w, c = self.x.shape
-        (top, bottom), (left, right) = self.pads
-        itemsize = self.x.dtype.itemsize
-        if top or bottom or left or right:
-            padded = (n, h + top + bottom, w + left + right, c)
-            check_allocation(padded, "`pool_size` and `padding`", itemsize=itemsize,
-                             what="the padded input")
-            check_work(math.prod(padded), "`pool_size` and `padding`", what="padding the input",
-                       advice="Use a smaller `pool_size`, or padding='valid'.")
-        out = (n, *self.out_size, c)
-        check_allocation(out, "`x`", itemsize=itemsize, what="the output")
-        check_work(math.prod(out) * math.prod(self.size), "`pool_size` and `stride`",
-                   what="reading every window",
-                   advice="Windows overlap when `stride` is smaller than `pool_size`: use a "
-                          "smaller `pool_size` or a larger `stride`, or pool a smaller `x`.")
-
-
-def _prepare(x, pool_size, stride, padding) -> _Pool:
-    x = as_array(x, "x", ndims=(2, 4))
-    if 0 in (x.shape if x.ndim == 2 else x.shape[1:]):
-        raise ValueError(f"`x` must not be empty, got shape {x.shape}")
-    pool_size = check_pair(pool_size, "pool_size", minimum=1)
-    stride = pool_size if stride is None else check_pair(stride, "stride", minimum=1)
-    return _Pool(x, pool_size, stride, padding)
-
-
-def _pad(pool, a, value):
-    """``a`` (N, H, W, C) surrounded by ``value`` as the padding requires."""
-    if pool.pads == ((0, 0), (0, 0)):
-        return a
-    return np.pad(a, ((0, 0), *pool.pads, (0, 0)), constant_values=value)
-
-
 def _power_of_two_near(x):
     """A power of two near ``max(|x|)``: dividing by it is exact and keeps sums finite."""
     return x.dtype.type(np.exp2(np.floor(np.log2(np.max(np.abs(x))))))
@@ -164,18 +110,6 @@ def _power_of_two_near(x):
 def _checked(out):
     """``out``, unless the sums overflowed (finite inputs, infinite totals)."""
     return check_finite_result(out, "`x`", what="the sum of a window")
-
-
-def _windows(pool, padded):
-    """View of the windows the stride visits: (N, H_out, W_out, C, PH, PW)."""
-    (sh, sw), (h_out, w_out) = pool.stride, pool.out_size
-    windows = sliding_window_view(padded, pool.size, axis=(1, 2))  # (N, ..., C, PH, PW)
-    return windows[:, :(h_out - 1) * sh + 1:sh, :(w_out - 1) * sw + 1:sw]
-
-
-def _window_sums(pool, a):
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused afterwards
-        return _windows(pool, _pad(pool, a, 0)).sum(axis=(4, 5))  # (N, H_out, W_out, C)
 
 
 def _finish(out, pool):

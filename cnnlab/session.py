@@ -30,7 +30,7 @@ def fast_mode() -> bool:
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced():
+def native_stderr_silenced():
     """Send file descriptor 2 to /dev/null for a moment.
 
     TensorFlow's C++ start-up lines (with a timestamp and a process id) are
@@ -64,7 +64,7 @@ def import_keras():
     lines are sent to /dev/null and TensorFlow's Python logger shows errors only.
     """
     _quiet_tensorflow_env()
-    with _native_stderr_silenced():
+    with native_stderr_silenced():
         import keras
         import tensorflow as tf
 

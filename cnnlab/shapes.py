@@ -20,9 +20,9 @@ Padding can be given as
 - an int ``p``: ``p`` cells on each side;
 - a pair ``(before, after)``.
 
-The kernels in :mod:`cnnlab.kernels` take their padding amounts and output
-sizes from this module, so the shapes printed in a lesson and the arrays the
-kernels return cannot disagree.
+This module and the kernels in :mod:`cnnlab.kernels` take their padding
+amounts and output sizes from the same plans (:mod:`cnnlab._plans`), so the
+shapes printed in a lesson and the arrays the kernels return cannot disagree.
 """
 
 from __future__ import annotations
@@ -32,15 +32,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import check_choice, check_int, check_pair, describe
+from ._plans import PADDING_NAMES, axis_plan, pool_plan, split_padding  # noqa: F401 (PADDING_NAMES is public here)
+from ._validate import check_flag, check_int, check_pair, describe
 
 __all__ = [
     "conv_output_size", "pool_output_size", "padding_amounts",
     "conv2d_params", "dense_params", "locally_connected_params", "pool_params",
     "LayerInfo", "layer_table", "layer_output_shapes", "count_params",
 ]
-
-PADDING_NAMES = ("valid", "same", "full")
 
 
 def conv_output_size(n, kernel_size, stride=1, padding="valid", dilation=1) -> int:
@@ -81,7 +80,7 @@ def conv_output_size(n, kernel_size, stride=1, padding="valid", dilation=1) -> i
     >>> conv_output_size(7, 3, stride=2, padding="same")
     4
     """
-    return _axis_plan(n, kernel_size, stride, padding, dilation)[2]
+    return axis_plan(n, kernel_size, stride, padding, dilation)[2]
 
 
 def padding_amounts(n, kernel_size, stride=1, padding="valid", dilation=1) -> tuple[int, int]:
@@ -105,7 +104,7 @@ def padding_amounts(n, kernel_size, stride=1, padding="valid", dilation=1) -> tu
     >>> padding_amounts(5, 3, padding="full")
     (2, 2)
     """
-    before, after, _ = _axis_plan(n, kernel_size, stride, padding, dilation)
+    before, after, _ = axis_plan(n, kernel_size, stride, padding, dilation)
     return before, after
 
 
@@ -141,66 +140,7 @@ def pool_output_size(n, pool_size, stride=None, padding="valid") -> int:
     >>> pool_output_size(5, 2, padding="same")
     3
     """
-    return _pool_plan(n, pool_size, stride, padding)[2]
-
-
-def _pool_plan(n, pool_size, stride=None, padding="valid", *, name="pool_size"):
-    """Return ``(before, after, out)`` for a pooling axis (used by the kernels)."""
-    pool_size = check_int(pool_size, name, minimum=1)
-    stride = pool_size if stride is None else stride
-    padding = check_choice(padding, "padding", ("valid", "same"))
-    return _axis_plan(n, pool_size, stride, padding, 1, name=name, what="pool window")
-
-
-def _axis_plan(n, kernel_size, stride=1, padding="valid", dilation=1, *,
-               name="kernel_size", what="kernel"):
-    """Check one axis and return ``(pad_before, pad_after, out_size)``.
-
-    ``name`` is the argument named in the error when the window does not fit
-    (``kernel_size`` here, ``kernel`` or ``pool_size`` for the kernels).
-    """
-    n = check_int(n, "n", minimum=1)
-    k = check_int(kernel_size, name, minimum=1)
-    stride = check_int(stride, "stride", minimum=1)
-    dilation = check_int(dilation, "dilation", minimum=1)
-    k_eff = (k - 1) * dilation + 1  # cells spanned by the dilated kernel
-    if isinstance(padding, str):
-        padding = check_choice(padding, "padding", PADDING_NAMES)
-        if padding == "same":
-            out = -(-n // stride)  # ceil(n / stride)
-            total = max((out - 1) * stride + k_eff - n, 0)
-            return total // 2, total - total // 2, out
-        before = after = 0 if padding == "valid" else k_eff - 1
-    else:
-        before, after = _padding_pair(padding)
-    padded = n + before + after
-    if k_eff > padded:
-        spans = f" (dilation {dilation}: spans {k_eff} cells)" if dilation > 1 else ""
-        raise ValueError(
-            f"`{name}`: the {what} of size {k}{spans} is larger than the padded input "
-            f"of size {padded} (n={n} plus padding {before}+{after}); "
-            "the output would be empty"
-        )
-    return before, after, (padded - k_eff) // stride + 1
-
-
-def _padding_pair(padding) -> tuple[int, int]:
-    """Turn an int or a ``(before, after)`` pair into two non-negative ints."""
-    if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
-        values = (padding, padding)
-    elif isinstance(padding, (tuple, list)) and len(padding) == 2:
-        values = tuple(padding)
-    else:
-        raise TypeError(
-            "`padding` must be 'valid', 'same', 'full', an int or a (before, after) "
-            f"pair of ints, got {describe(padding)}"
-        )
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"`padding` amounts must be integers, got {describe(padding)}")
-        if v < 0:
-            raise ValueError(f"`padding` must not be negative, got {describe(padding)}")
-    return int(values[0]), int(values[1])
+    return pool_plan(n, pool_size, stride, padding)[2]
 
 
 # --------------------------------------------------------------------------
@@ -240,7 +180,7 @@ def conv2d_params(kernel_size, c_in, c_out, use_bias=True) -> int:
     kh, kw = check_pair(kernel_size, "kernel_size", minimum=1)
     c_in = check_int(c_in, "c_in", minimum=1)
     c_out = check_int(c_out, "c_out", minimum=1)
-    return kh * kw * c_in * c_out + (c_out if _check_bool(use_bias, "use_bias") else 0)
+    return kh * kw * c_in * c_out + (c_out if check_flag(use_bias, "use_bias") else 0)
 
 
 def dense_params(n_in, n_out, use_bias=True) -> int:
@@ -265,7 +205,7 @@ def dense_params(n_in, n_out, use_bias=True) -> int:
     """
     n_in = check_int(n_in, "n_in", minimum=1)
     n_out = check_int(n_out, "n_out", minimum=1)
-    return n_in * n_out + (n_out if _check_bool(use_bias, "use_bias") else 0)
+    return n_in * n_out + (n_out if check_flag(use_bias, "use_bias") else 0)
 
 
 def locally_connected_params(out_size, kernel_size, c_in=1, c_out=1, use_bias=True) -> int:
@@ -438,12 +378,6 @@ def count_params(layers, input_shape) -> int:
     return sum(row.params for row in layer_table(layers, input_shape))
 
 
-def _check_bool(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be True or False, got {describe(value)}")
-    return bool(value)
-
-
 def _check_input_shape(input_shape) -> tuple:
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) not in (1, 3):
         raise ValueError(
@@ -510,7 +444,7 @@ def _apply_layer(kind: str, o: dict, shape: tuple) -> tuple[tuple, int]:
         kernel = check_pair(o["kernel_size"], "kernel_size", minimum=1)
         stride = check_pair(o.get("stride", 1), "stride", minimum=1)
         dilation = check_pair(o.get("dilation", 1), "dilation", minimum=1)
-        pads = _pair_padding(o.get("padding", "valid"))
+        pads = split_padding(o.get("padding", "valid"), strict=False)
         size = tuple(conv_output_size(n, k, s, p, d)
                      for n, k, s, p, d in zip((h, w), kernel, stride, pads, dilation))
         return (*size, filters), conv2d_params(kernel, c, filters, o.get("use_bias", True))
@@ -520,13 +454,6 @@ def _apply_layer(kind: str, o: dict, shape: tuple) -> tuple[tuple, int]:
     padding = o.get("padding", "valid")
     size = tuple(pool_output_size(n, p, s, padding) for n, p, s in zip((h, w), pool, stride))
     return (*size, c), pool_params()
-
-
-def _pair_padding(padding):
-    """Per-axis padding for a conv2d layer: a name, an int, (ph, pw) or ((t, b), (l, r))."""
-    if isinstance(padding, (tuple, list)) and len(padding) == 2:
-        return padding[0], padding[1]
-    return padding, padding
 
 
 # --------------------------------------------------------------------------
@@ -677,3 +604,7 @@ def __getattr__(name):
         from .models import lenet
         return getattr(lenet, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_axis_plan = axis_plan
+_pool_plan = pool_plan

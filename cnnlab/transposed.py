@@ -33,10 +33,10 @@ import math
 
 import numpy as np
 
-from . import shapes
+from ._plans import axis_plan, split_padding
 from ._validate import (
     MAX_STEPS, as_array, check_allocation, check_bias, check_choice, check_finite_result,
-    check_int, check_pair, check_work, describe,
+    check_int, check_pair, check_work,
 )
 
 __all__ = [
@@ -79,16 +79,14 @@ def conv_matrix(kernel, input_shape, *, stride=1, padding="valid"):
     >>> conv_matrix(np.ones((3, 3)), (4, 4)).shape
     (4, 16)
     """
-    from .kernels import _split_padding
-
     kernel = as_array(kernel, "kernel", ndims=2)
     if 0 in kernel.shape:
         raise ValueError(f"`kernel` must not be empty, got shape {kernel.shape}")
     h, w = check_pair(input_shape, "input_shape", minimum=1)
     stride = check_pair(stride, "stride", minimum=1)
     (top, bottom, h_out), (left, right, w_out) = (
-        shapes._axis_plan(n, k, s, p, name="kernel", what=f"kernel ({axis})")
-        for n, k, s, p, axis in zip((h, w), kernel.shape, stride, _split_padding(padding),
+        axis_plan(n, k, s, p, name="kernel", what=f"kernel ({axis})")
+        for n, k, s, p, axis in zip((h, w), kernel.shape, stride, split_padding(padding),
                                     ("rows", "columns")))
     kh, kw = kernel.shape
     blame = "`input_shape`" + (" and `padding`" if top or bottom or left or right else "")

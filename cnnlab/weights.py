@@ -8,11 +8,11 @@ file                        lesson  made again (from the course folder) by
 ==========================  ======  ==================================================
 ``lenet5_modern.keras``     09      ``python -m cnnlab.train lenet5 --variant modern``
 ``lenet5_classic.keras``    09      ``python -m cnnlab.train lenet5 --variant classic``
-``resnet_14.keras``         11      ``python -m cnnlab.resnet train --name 14 ...``
+``resnet_14.keras``         11      ``python -m cnnlab.train resnet --name 14 ...``
 ``resnet_14.json``          11      (written with ``resnet_14.keras``)
-``degradation.json``        11      ``python -m cnnlab.resnet degradation ...``
-``denoiser.keras``          12      ``python -m cnnlab.beyond train-denoiser``
-``style_features.keras``    12      ``python -m cnnlab.beyond train-style-features``
+``degradation.json``        11      ``python -m cnnlab.train degradation ...``
+``denoiser.keras``          12      ``python -m cnnlab.train denoiser``
+``style_features.keras``    12      ``python -m cnnlab.train style-features``
 ==========================  ======  ==================================================
 
 ``data/README.md`` gives each file's full command, figures and SHA-256.
@@ -27,10 +27,13 @@ problem and the two fixes: ``git checkout -- data/weights/<file>`` or the
 command that makes it again.
 
 A training command that writes a shipped file again (``python -m cnnlab.train``,
-``python -m cnnlab.resnet``, ``python -m cnnlab.beyond``, :func:`save_model`)
-notes the new file's SHA-256 in ``data/weights/.made_again.json``, so the
-loaders accept it; ``git checkout -- data/weights`` brings the shipped files
-back.
+:func:`save_model`) notes the new file's SHA-256 in
+``data/weights/.made_again.json`` (:func:`note_made_again`), so the loaders
+accept it; ``git checkout -- data/weights`` brings the shipped files back.
+
+:func:`load_model` opens a model in Keras once this module has checked its
+file; it lives with the models (:func:`cnnlab.models.load_model`, which
+registers the course's custom layers first) and is reachable here too.
 
 Tests (or anyone) can point the module at another folder by setting
 ``cnnlab.weights.WEIGHTS_DIR``; every function reads it when called.
@@ -48,7 +51,8 @@ from pathlib import Path
 from ._validate import describe
 
 __all__ = ["WEIGHTS_DIR", "SHIPPED", "RECORDS", "CHECKSUMS", "ModelFileError", "weights_path",
-           "verify", "load_model", "load_json", "save_model"]
+           "verify", "load_model", "load_json", "save_model", "model_path", "model_file_error",
+           "how_to_fix", "file_sha256", "note_made_again"]
 
 #: The folder of the models the course ships.
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data" / "weights"
@@ -59,16 +63,16 @@ SHIPPED = {
                      "--out data/weights/lenet5_modern.keras",
     "lenet5_classic": "python -m cnnlab.train lenet5 --variant classic "
                       "--out data/weights/lenet5_classic.keras",
-    "resnet_14": "python -m cnnlab.resnet train --name 14 --depth 14 --epochs 6 --shift 0 "
+    "resnet_14": "python -m cnnlab.train resnet --name 14 --depth 14 --epochs 6 --shift 0 "
                  "--label-smoothing 0.1",
-    "denoiser": "python -m cnnlab.beyond train-denoiser",
-    "style_features": "python -m cnnlab.beyond train-style-features",
+    "denoiser": "python -m cnnlab.train denoiser",
+    "style_features": "python -m cnnlab.train style-features",
 }
 
 #: Each shipped record (JSON) and the command that writes it again.
 RECORDS = {
     "resnet_14.json": SHIPPED["resnet_14"],
-    "degradation.json": "python -m cnnlab.resnet degradation --depths 20,56 --widths 8,16,32 "
+    "degradation.json": "python -m cnnlab.train degradation --depths 20,56 --widths 8,16,32 "
                         "--epochs 6 --seeds 0,1",
 }
 
@@ -79,8 +83,8 @@ CHECKSUMS = {
     "resnet_14.keras": "5285b694f352e75641d4a2f60843c46585b5c435a1e404547fe4df257f30384b",
     "denoiser.keras": "dd9e2be87835acfe34346d7be6b7690cad0576063496a6298e14929981d66d47",
     "style_features.keras": "2bba428de8aca8c5b9da70606e6ce48ce84e8c50f296ba849fc69abb97e6df68",
-    "resnet_14.json": "516e3fc4c79951989817938e08d739579a2076aa45460a9786b9cce531ad95ab",
-    "degradation.json": "ab32da79cb1ee1ed0f9d29e9c451f8284d5fc9c428a1b9710ef2028d7eb4142e",
+    "resnet_14.json": "b627233330c0b642af277f507dc677cfa5ef92d6372cb0c6e1e1a140c6553f5f",
+    "degradation.json": "1a899cc76b31ed380b570133e775e5ba5fd2699723fd74a87ef8cf0bb7beaae7",
 }
 
 #: File in WEIGHTS_DIR where the training commands note the SHA-256 of files they made again.
@@ -168,7 +172,12 @@ def _command(shipped: str) -> str:
     return RECORDS.get(shipped) or SHIPPED[Path(shipped).stem]
 
 
-def _fix(path: Path, shipped, kind="") -> str:
+def how_to_fix(path: Path, shipped, kind="") -> str:
+    """What to do about a bad file: for a shipped one (its name ``shipped``), how to restore it.
+
+    ``kind`` is the problem's :attr:`ModelFileError.kind` (``"lfs_pointer"``
+    adds ``git lfs pull``); ``shipped`` is None for a file of the learner's own.
+    """
     if shipped is None:
         if kind == "lfs_pointer":
             return "run `git lfs pull` in the repository it came from, or check the path"
@@ -184,10 +193,20 @@ def _fix(path: Path, shipped, kind="") -> str:
     return restore
 
 
-def _fail(path: Path, shipped, problem: str, kind: str):
-    fix = _fix(path, shipped, kind)
+def model_file_error(path, problem: str, kind: str = "damaged") -> ModelFileError:
+    """The :class:`ModelFileError` for ``path``: the problem, then how to fix it.
+
+    A :class:`MissingModelFileError` for ``kind="missing"``. The fix names the
+    restore and retrain commands when ``path`` is one of the shipped files.
+    """
+    path = Path(path)
+    fix = how_to_fix(path, _shipped_name(path), kind)
     error = MissingModelFileError if kind == "missing" else ModelFileError
-    raise error(f"{path}: {problem}; {fix}.", path, kind=kind, problem=problem, fix=fix)
+    return error(f"{path}: {problem}; {fix}.", path, kind=kind, problem=problem, fix=fix)
+
+
+def _fail(path: Path, problem: str, kind: str):
+    raise model_file_error(path, problem, kind)
 
 
 # ----------------------------------------------------------------- checking a file
@@ -202,7 +221,7 @@ def _sha256(path_str: str, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
-def _digest(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     """SHA-256 of a file, computed once per path, size and modification time."""
     st = path.stat()
     return _sha256(str(path.absolute()), st.st_size, st.st_mtime_ns)
@@ -219,13 +238,13 @@ def _made_again() -> dict:
     return {k: v for k, v in record.items() if isinstance(k, str) and isinstance(v, str)}
 
 
-def _note_made_again(path) -> None:
+def note_made_again(path) -> None:
     """After a command wrote ``path``: if it is a shipped file, note its new SHA-256."""
     path = Path(path)
     shipped = _shipped_name(path)
     if shipped is None or not path.is_file():
         return
-    digest = _digest(path)
+    digest = file_sha256(path)
     record = _made_again()
     if digest == CHECKSUMS[shipped]:
         record.pop(shipped, None)
@@ -243,29 +262,29 @@ def _check_file(path: Path) -> Path:
     shipped = _shipped_name(path)
     model = path.suffix == ".keras"
     if not path.exists():
-        _fail(path, shipped, "model file not found" if model else "file not found", "missing")
+        _fail(path, "model file not found" if model else "file not found", "missing")
     if not path.is_file():
-        _fail(path, shipped, "expected a file, found a folder (or something that is not a file)",
+        _fail(path, "expected a file, found a folder (or something that is not a file)",
               "not_a_file")
     try:
         st = path.stat()
         with open(path, "rb") as f:
             head = f.read(len(_LFS_POINTER))
     except OSError as exc:
-        _fail(path, shipped, f"could not read the file ({exc.strerror or exc})", "unreadable")
+        _fail(path, f"could not read the file ({exc.strerror or exc})", "unreadable")
     if st.st_size == 0:
-        _fail(path, shipped, "the file is empty (0 bytes)", "empty")
+        _fail(path, "the file is empty (0 bytes)", "empty")
     if head.startswith(_LFS_POINTER):
-        _fail(path, shipped, "the file is a Git LFS pointer (a small text file standing in for "
-                             "the real one), not the file itself", "lfs_pointer")
+        _fail(path, "the file is a Git LFS pointer (a small text file standing in for "
+                    "the real one), not the file itself", "lfs_pointer")
     if model and not zipfile.is_zipfile(path):
-        _fail(path, shipped, "not a Keras model file (not a zip archive: cut short or damaged)",
+        _fail(path, "not a Keras model file (not a zip archive: cut short or damaged)",
               "not_zip")
     if shipped is not None:
         digest = _sha256(str(path.absolute()), st.st_size, st.st_mtime_ns)
         if digest != CHECKSUMS[shipped] and digest != _made_again().get(shipped):
-            _fail(path, shipped, f"wrong checksum: expected SHA-256 {CHECKSUMS[shipped]}, found "
-                                 f"{digest} (the file is damaged or not the one the course ships)",
+            _fail(path, f"wrong checksum: expected SHA-256 {CHECKSUMS[shipped]}, found "
+                        f"{digest} (the file is damaged or not the one the course ships)",
                   "checksum")
     return path
 
@@ -328,44 +347,18 @@ def _resolve(name_or_path, suffixes, label="name_or_path") -> Path:
 
 # ----------------------------------------------------------------- opening and saving
 
-def load_model(name_or_path):
-    """Open a shipped model by name (``"lenet5_classic"``) or any ``.keras`` file by path.
+def model_path(name_or_path, label="name_or_path") -> Path:
+    """The checked path of a model: a shipped name (``"lenet5_classic"``) or a ``.keras`` path.
 
-    The file is checked first (:func:`verify`). The course's custom layers
-    (LeNet-5's ``Subsampling`` and ``TableConv2D``, AlexNet's
-    ``LocalResponseNormalization``) are registered before Keras reads it. The
-    model comes back uncompiled: ``compile`` it to ``evaluate`` or train it further.
-
-    Parameters
-    ----------
-    name_or_path : str or pathlib.Path
-        A name from :data:`SHIPPED` or the path of a ``.keras`` file.
-
-    Returns
-    -------
-    keras.Model
+    As :func:`verify` for ``.keras`` files, naming the argument ``label`` in
+    its messages; :func:`cnnlab.models.load_model` then opens the file in Keras.
 
     Raises
     ------
     ModelFileError
-        When the file is missing (also a ``FileNotFoundError``), empty, a Git
-        LFS pointer, not a zip archive, has the wrong checksum, or Keras
-        cannot read it; the message names the file and, for a shipped model,
-        the commands that restore it or make it again.
+        When the file is missing, damaged or not the shipped one.
     """
-    return _load(name_or_path, "name_or_path")
-
-
-def _load(name_or_path, label):
-    """:func:`load_model`, naming the argument ``label`` in its messages."""
-    path = _check_file(_resolve(name_or_path, (".keras",), label))
-    from .models import classic, lenet  # noqa: F401  (registers the custom layers)
-
-    try:
-        return classic.keras.saving.load_model(path, compile=False)
-    except Exception as exc:  # zipfile.BadZipFile, OSError from h5py, ValueError, KeyError...
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:200]
-        _fail(path, _shipped_name(path), f"Keras could not read the model ({reason})", "damaged")
+    return _check_file(_resolve(name_or_path, (".keras",), label))
 
 
 def load_json(name_or_path) -> dict:
@@ -386,7 +379,7 @@ def load_json(name_or_path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        _fail(path, _shipped_name(path), f"not a readable JSON file ({exc})", "damaged")
+        _fail(path, f"not a readable JSON file ({exc})", "damaged")
 
 
 def save_model(model, path) -> Path:
@@ -427,5 +420,13 @@ def save_model(model, path) -> Path:
     except OSError as exc:
         raise ValueError(f"`path`: cannot write {str(path)!r} ({exc.strerror or exc}); "
                          "choose another place") from None
-    _note_made_again(path)
+    note_made_again(path)
     return path
+
+
+def __getattr__(name):
+    if name == "load_model":
+        from .models.saved import load_model
+
+        return load_model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,7 @@ pytest.importorskip("nbgrader", reason="teachers' tools: make .venv/.teacher")
 
 from cnnlab.tools import assignments  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT  # noqa: E402
 LESSONS = assignments.find_lessons(ROOT / "notebooks")
 # the lesson graded in full (running a whole lesson is what costs time)
 FIRST = "01_convolution_1d" if "01_convolution_1d" in LESSONS else next(iter(LESSONS))

@@ -1,4 +1,8 @@
-"""Lesson 12's models and losses (cnnlab.denoise, cnnlab.style, cnnlab.beyond), the course map."""
+"""Lesson 12's models and losses (cnnlab.denoise, cnnlab.style), the course map and its figures.
+
+The ``denoiser`` and ``style-features`` subcommands of ``python -m cnnlab.train``
+are tested in tests/test_train.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from hypothesis import strategies as st
 
 import cnnlab
 from cnnlab import course, data, denoise, kernels, plot, style, weights
-from cnnlab.train import beyond
 
 matplotlib.use("Agg")
 CHECK = settings(max_examples=40, deadline=None, derandomize=True)
@@ -168,17 +171,20 @@ def test_feature_extractor_unknown_layer():
 
 def test_missing_model_file_says_how_to_make_it(tmp_path, monkeypatch):
     monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
-    with pytest.raises(FileNotFoundError, match="python -m cnnlab.beyond train-denoiser"):
+    with pytest.raises(FileNotFoundError, match="python -m cnnlab.train denoiser"):
         denoise.load_denoiser()
     with pytest.raises(ValueError, match="`name` must be a model name"):
         weights.weights_path("a/b")
 
 
-def test_command_line_trains_and_saves_a_loadable_model(tmp_path):
-    out = tmp_path / "tiny.keras"
-    assert beyond.main(["train-denoiser", "--n-train", "64", "--epochs", "1", "--out", str(out)]) == 0
-    model = weights.load_model(out)
-    assert model.name == "denoiser" and getattr(model, "optimizer", None) is None
+def test_training_lives_in_cnnlab_train_and_is_reachable_here():
+    from cnnlab.train import denoise as denoise_training
+    from cnnlab.train import style as style_training
+
+    assert denoise.train_denoiser is denoise_training.train_denoiser
+    assert style.train_style_features is style_training.train_style_features
+    with pytest.raises(AttributeError, match="no attribute 'train'"):
+        denoise.train
 
 
 # --------------------------------------------------------------------------

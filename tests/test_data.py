@@ -70,7 +70,7 @@ def test_file_on_disk_matches_readme_checksum(name):
 
 
 def test_module_checksums_match_readme():
-    in_module = {f"{ds}/{stem}": sha for (ds, stem), (_, sha) in data._FILES.items()}
+    in_module = {f"{ds}/{stem}": sha for (ds, stem), (_, sha) in data.FILES.items()}
     assert in_module == readme_checksums()
 
 
@@ -299,8 +299,8 @@ def test_one_changed_pixel_fails_the_checksum(tmp_mnist):
 def test_image_and_label_counts_differ(tmp_mnist, monkeypatch):
     # Declare 60000 test labels valid, then ship the training labels as test labels.
     key = ("mnist", "t10k-labels-idx1-ubyte")
-    train_labels = data._FILES[("mnist", "train-labels-idx1-ubyte")]
-    monkeypatch.setitem(data._FILES, key, train_labels)
+    train_labels = data.FILES[("mnist", "train-labels-idx1-ubyte")]
+    monkeypatch.setitem(data.FILES, key, train_labels)
     folder = tmp_mnist / "mnist"
     shutil.copyfile(folder / "train-labels-idx1-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz")
     message = load_error(tmp_mnist, "t10k-labels-idx1-ubyte")

@@ -13,7 +13,7 @@ from cnnlab.tools import doctor as doctor_module
 
 def data_copy_without(tmp_path, missing: str):
     """A data folder of symbolic links to the real files, one left out."""
-    real = data._data_folder()
+    real = data.data_folder()
     for dataset in ("mnist", "fashion-mnist"):
         (tmp_path / dataset).mkdir()
         for f in (real / dataset).glob("*.gz"):
@@ -37,7 +37,7 @@ def test_healthy_environment_reports_ok():
     assert report["TensorFlow runs"].status == "ok"
     assert report["widgets front-end"].status == "ok"
     names = [c.name for c in report.checks]
-    assert sum(n.startswith("data ") for n in names) == len(data._FILES)
+    assert sum(n.startswith("data ") for n in names) == len(data.FILES)
     for stem in ("lenet5_modern", "lenet5_classic", "resnet_14", "denoiser", "style_features"):
         assert report[f"model {stem}.keras"].detail.startswith("verified, opens and runs"), stem
     assert report["record resnet_14.json"].detail == "verified"

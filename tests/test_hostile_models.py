@@ -1,8 +1,8 @@
 """Hostile inputs to the Keras models, their files, training and evaluation (audit cases 1-8).
 
 The public functions of ``cnnlab.weights``, ``models``, ``classic``, ``lenet``,
-``resnet``, ``train``, ``tinycnn``, ``denoise``, ``style``, ``beyond`` and
-``doctor`` get the hostile values of ``tests/hostile.py`` at each argument in
+``resnet``, ``train`` (and its command line), ``tinycnn``, ``denoise``, ``style``
+and ``doctor`` get the hostile values of ``tests/hostile.py`` at each argument in
 turn (the others valid) and must answer with a result or a clear error; each
 case of the audit has its own regression test below.
 
@@ -34,7 +34,7 @@ from hypothesis import strategies as st  # noqa: E402
 import cnnlab  # noqa: E402
 from cnnlab import (classic, data, denoise, lenet, models, resnet,  # noqa: E402
                     style, tinycnn, train, weights)
-from cnnlab.train import beyond, loop as _training  # noqa: E402
+from cnnlab.train import loop  # noqa: E402
 from cnnlab.tools import doctor as doctor_module  # noqa: E402
 
 # The Keras models below are built once per module; keep the file on one xdist worker
@@ -85,7 +85,7 @@ def no_training():
     with pytest.MonkeyPatch.context() as mp:
         for name in ("load_mnist", "load_fashion_mnist"):
             mp.setattr(data, name, _stop)
-        mp.setattr(resnet, "make_train_chunk", _stop)
+        mp.setattr(loop, "make_train_chunk", _stop)
         yield
 
 
@@ -329,7 +329,7 @@ def test_huge_widths_are_refused_before_building():
 
 
 def test_network_size_estimate_matches_keras(tiny_resnet):
-    assert resnet._network_params(1, (2, 2, 2), 1, 10, "basic", True) == tiny_resnet.count_params()
+    assert resnet.network_params(1, (2, 2, 2), 1, 10, "basic", True) == tiny_resnet.count_params()
 
 
 # ================================================================= case 4: mismatched labels
@@ -480,16 +480,16 @@ def test_resnet_train_checks_images_labels_and_recipe(tiny_resnet):
 @pytest.mark.parametrize("main, argv, says", [
     (train.main, ["lenet5", "--epochs", "100000"], "--epochs must be at most 1000"),
     (train.main, ["lenet5", "--seed", str(2**40)], "--seed must be at most"),
-    (resnet.main, ["train", "--limit", "1000000"], "--limit must be at most 60000"),
-    (resnet.main, ["train", "--depth", "1202"], "--depth must be at most 110"),
-    (resnet.main, ["train", "--limit", "100"], "--batch-size 128 is larger than the 100"),
-    (resnet.main, ["train", "--lr", "5"], "--lr must be at most 1"),
-    (resnet.main, ["train", "--widths", "100000,100000,100000"], "--widths"),
-    (resnet.main, ["degradation", "--seeds", "0,-1"], "--seeds must be at least 0"),
-    (resnet.main, ["degradation", "--limit", "99999999"], "--limit must be at most 60000"),
-    (beyond.main, ["train-denoiser", "--n-train", "0"], "--n-train must be between 1 and 60000"),
-    (beyond.main, ["train-style-features", "--epochs", "-3"], "--epochs must be between"),
-    (beyond.main, ["train-denoiser", "--out", "model.h5"], "--out must be a file path ending"),
+    (train.main, ["resnet", "--limit", "1000000"], "--limit must be at most 60000"),
+    (train.main, ["resnet", "--depth", "1202"], "--depth must be at most 110"),
+    (train.main, ["resnet", "--limit", "100"], "--batch-size 128 is larger than the 100"),
+    (train.main, ["resnet", "--lr", "5"], "--lr must be at most 1"),
+    (train.main, ["resnet", "--widths", "100000,100000,100000"], "--widths"),
+    (train.main, ["degradation", "--seeds", "0,-1"], "--seeds must be at least 0"),
+    (train.main, ["degradation", "--limit", "99999999"], "--limit must be at most 60000"),
+    (train.main, ["denoiser", "--n-train", "0"], "--n-train must be between 1 and 60000"),
+    (train.main, ["style-features", "--epochs", "-3"], "--epochs must be between"),
+    (train.main, ["denoiser", "--out", "model.h5"], "--out must be a file path ending"),
 ])
 def test_command_lines_refuse_bad_options_before_training(main, argv, says, capsys):
     with no_training():
@@ -498,9 +498,9 @@ def test_command_lines_refuse_bad_options_before_training(main, argv, says, caps
     assert says in err and "usage:" in err, err
 
 
-def test_command_lines_refuse_an_argv_that_is_not_a_list():
-    for main in (train.main, resnet.main, beyond.main):
-        raises_naming(TypeError, "argv", main, "lenet5 --fast")
+def test_command_line_refuses_an_argv_that_is_not_a_list():
+    raises_naming(TypeError, "argv", train.main, "lenet5 --fast")
+    raises_naming(TypeError, "argv", train.main, ["resnet", None])
 
 
 # ================================================================= case 8: names, paths, helpers
@@ -708,10 +708,11 @@ def test_training_functions_answer_hostile_arguments_before_training(label, data
 
 
 @FEW
-@given(value=hostile_values, main=st.sampled_from([train.main, resnet.main, beyond.main]))
-def test_command_lines_answer_hostile_argv(value, main):
+@given(value=hostile_values, command=st.sampled_from([None, *train.MODELS]))
+def test_command_line_answers_hostile_argv(value, command):
+    argv = [command, *value] if command is not None and isinstance(value, list) else value
     with no_training():
-        kind, result = assert_clear_or_reached(main, value)
+        kind, result = assert_clear_or_reached(train.main, argv)
     if kind == "ok":
         assert result == 2                                  # never a traceback, never training
 

@@ -207,7 +207,7 @@ WIDGET_CALLS = {
 
 @pytest.fixture(scope="module", autouse=True)
 def patched_probe():
-    with mock.patch.object(widgets, "_lenet_probe", fake_probe):
+    with mock.patch("cnnlab.widgets.digit_inspector._lenet_probe", fake_probe):
         yield
 
 

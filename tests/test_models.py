@@ -235,3 +235,19 @@ def test_load_json_reads_the_shipped_records():
     record = weights.load_json("resnet_14.json")
     assert record == json.loads(weights.weights_path("resnet_14.json").read_text())
     assert weights.load_json("degradation")["settings"]["depths"] == [20, 56]
+
+
+def test_weights_opens_models_through_the_models_package():
+    """cnnlab.weights checks files and never imports the models; ``weights.load_model`` is
+    the loader of cnnlab.models, reached when first asked for."""
+    import subprocess
+    import sys
+
+    from cnnlab import weights
+
+    assert weights.load_model is models.load_model
+    code = ("import sys, cnnlab.weights; "
+            "assert not [m for m in sys.modules if m.startswith(('cnnlab.models', 'keras'))]")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr

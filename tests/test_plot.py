@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.axes  # noqa: E402
+import matplotlib.figure  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -331,3 +334,67 @@ def test_array_to_png_scale_repeats_each_value():
 def test_array_to_png_rejects_bad_input(a, kwargs, error, match):
     with pytest.raises(error, match=match):
         plot.array_to_png(a, **kwargs)
+
+
+# ----------------------------------------------------------------- the package's two rules
+
+FIGURE_PREFIXES = ("show_", "plot_", "draw_")
+OUTSIDE_THE_RULES = {"save_convolution_animation", "array_to_png"}
+OLDER_NAMES = {"confusion_matrix": "show_confusion_matrix",
+               "show_convolution_frames": "plot_convolution_frames"}
+RECORDS = {"ConvolutionFrame", "convolution_frames", "arithmetic_example", "ARITHMETIC_CASES",
+           "confusion_counts"}
+
+
+def figures():
+    return [name for name in plot.__all__ if callable(getattr(plot, name))
+            and name not in OUTSIDE_THE_RULES | set(OLDER_NAMES) | RECORDS]
+
+
+def test_every_figure_is_named_by_the_rule():
+    assert len(figures()) == 19
+    assert all(name.startswith(FIGURE_PREFIXES) for name in figures())
+
+
+def test_older_names_are_the_rule_following_functions():
+    for old, new in OLDER_NAMES.items():
+        assert getattr(plot, old) is getattr(plot, new)
+
+
+def test_channel_step_html_is_reachable_from_plot():
+    from cnnlab import widgets
+
+    assert plot.channel_step_html is widgets.channel_step_html
+    assert "channel_step_html" in dir(plot)
+
+
+ONE_CALL_EACH = {
+    "show_matrix": ([[1.0]],), "show_kernel": ([[1.0]],),
+    "show_feature_maps": (np.ones((2, 2, 2)),), "show_image_grid": ([np.ones((1, 2, 2))],),
+    "show_connection_table": (np.eye(2),), "show_confusion_matrix": ([0, 1], [1, 1]),
+    "show_pooling": (np.ones((2, 2)),), "plot_signal": ([1.0, 2.0],),
+    "plot_activations": (["relu"],), "plot_conv1d_steps": ([0.0, 1.0], [1.0]),
+    "plot_conv2d_step": (np.ones((2, 2)), np.ones((1, 1)), (0, 0)),
+    "plot_channel_step": (np.ones((2, 2, 1)), np.ones((1, 1, 1, 1)), (0, 0, 0)),
+    "plot_convolution_frame": (plot.convolution_frames(np.ones((2, 2)), np.ones((1, 1)))[0],),
+    "plot_convolution_frames": (np.ones((2, 2)), np.ones((1, 1))),
+    "plot_loss_curves": ({"run": [2.0, 1.0]},),
+    "plot_descent_paths": (lambda w, b: w ** 2 + b ** 2, {"gd": [[0.5, 0.5], [0.0, 0.0]]}),
+    "plot_layer_values": ({"net": {"a": 1.0, "b": 2.0}},),
+    "draw_architecture": ([("input", (2, 2))],), "draw_course_map": (),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONE_CALL_EACH))
+def test_one_panel_returns_its_axes_several_return_their_figure(name):
+    fn = getattr(plot, name)
+    kwargs = dict(xlim=(-1, 1), ylim=(-1, 1)) if name == "plot_descent_paths" else {}
+    result = fn(*ONE_CALL_EACH[name], **kwargs)
+    if "ax" in inspect.signature(fn).parameters:
+        assert isinstance(result, matplotlib.axes.Axes)
+    else:
+        assert isinstance(result, matplotlib.figure.Figure)
+
+
+def test_the_calls_above_cover_every_figure():
+    assert set(ONE_CALL_EACH) == set(figures())

@@ -15,9 +15,8 @@ import re
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT  # noqa: E402
 
 PROBE = """
 import numpy as np, tensorflow as tf

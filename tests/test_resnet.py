@@ -1,4 +1,7 @@
-"""Lesson 11: residual blocks, ResNet and plain builders, the trainer and its command line.
+"""Lesson 11: residual blocks, ResNet and plain builders, the trainer as lesson 11 calls it.
+
+The ``resnet`` and ``degradation`` subcommands of ``python -m cnnlab.train`` are
+tested in tests/test_train.py.
 
 References: parameter counts worked out by hand from the layer sizes, numpy
 for what an all-zero residual branch must give, and the course's shipped
@@ -7,9 +10,7 @@ model scored on the Fashion-MNIST test set.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -224,65 +225,32 @@ def test_degradation_experiment_records_every_network_and_epoch():
     assert result["settings"]["depths"] == [8] and result["settings"]["epochs"] == 2
 
 
-def test_shipped_record_command_gives_its_recipe():
-    """The command stored with the model (and listed by cnnlab.weights) asks for the recipe
-    the record describes, so running it again makes the same model."""
-    import shlex
+# ----------------------------------------------------------------- where the names live
 
-    from cnnlab import weights
+def test_training_names_are_the_training_modules_and_load_on_first_use():
+    """Builders never import training: lesson 11's training names load when first asked for."""
+    import subprocess
+    import sys
 
-    record = json.loads(SHIPPED.with_suffix(".json").read_text())
-    assert weights.SHIPPED["resnet_14"] == record["command"]
-    words = shlex.split(record["command"])
-    assert words[:4] == ["python", "-m", "cnnlab.resnet", "train"]
-    args = resnet._parser().parse_args(words[3:])
-    assert int(args.depth) == record["depth"] and int(args.epochs) == record["epochs"]
-    assert [int(w) for w in args.widths.split(",")] == record["widths"]
-    assert float(args.label_smoothing) == record["label_smoothing"]
-    assert int(args.shift) == record["max_shift"] and int(args.seed) == record["seed"]
-    assert int(args.batch_size) == record["batch_size"] and float(args.lr) == record["peak_lr"]
-    assert (not args.no_augment) == record["augment"] and args.out is None
-    assert len(record["history"]) == record["epochs"]
+    from cnnlab.train import loop
+    from cnnlab.train import resnet as training
 
-
-# ----------------------------------------------------------------- command line
-
-@pytest.mark.parametrize("argv, message", [
-    (["train", "--depth", "21"], r"6n \+ 2"),
-    (["train", "--epochs", "0"], "--epochs must be at least 1"),
-    (["train", "--epochs", "two"], "--epochs must be a whole number"),
-    (["train", "--lr", "-1"], "--lr must be positive"),
-    (["train", "--widths", "16,x"], "--widths must be a whole number"),
-    (["train", "--out", "model.h5"], r"--out must end in \.keras"),
-    (["train", "--name", "../x"], "--name may hold"),
-    (["train", "--shift", "-1"], "--shift must be at least 0"),
-    (["train", "--label-smoothing", "1"], "--label-smoothing must be below 1"),
-    (["degradation", "--widths", "8,16"], r"12n \+ 2|4n \+ 2|n \+ 2"),
-    (["degradation", "--depths", "8,9"], r"6n \+ 2"),
-    (["degradation", "--out", "curves.txt"], r"--out must end in \.json"),
-    (["fly"], "invalid choice"),
-])
-def test_cli_bad_arguments_give_a_clear_error(argv, message, capsys):
-    assert resnet.main(argv) == 2
-    err = capsys.readouterr().err
-    assert re.search(message, err), err
+    code = ("import sys; from cnnlab import denoise, models, resnet, style; "
+            "assert not [m for m in sys.modules if m.startswith('cnnlab.train')]")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert resnet.train_resnet is training.train_resnet and resnet.train is training.train
+    assert resnet.degradation_experiment is training.degradation_experiment
+    assert resnet.evaluate is loop.loss_and_accuracy and resnet.EpochLog is loop.EpochLog
+    with pytest.raises(AttributeError, match="no attribute 'fly'"):
+        resnet.fly
 
 
-def test_cli_without_command_prints_help(capsys):
-    assert resnet.main([]) == 2
-    assert "train" in capsys.readouterr().err
-
-
-@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside model.save
-def test_cli_tiny_training_run_writes_a_loadable_model(tmp_path, capsys):
-    out = tmp_path / "tiny.keras"
-    status = resnet.main(["train", "--depth", "8", "--widths", "4,8,8", "--epochs", "1",
-                          "--limit", "256", "--batch-size", "64", "--quiet", "--out", str(out)])
-    assert status == 0
-    assert "saved" in capsys.readouterr().out
-    model = keras.saving.load_model(out)
-    assert model.count_params() == resnet_params(8, widths=(4, 8, 8))
-    probs = np.asarray(model(np.zeros((2, 28, 28, 1), np.float32)))
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
-    record = json.loads(out.with_suffix(".json").read_text())
-    assert record["depth"] == 8 and len(record["history"]) == 1
+def test_prepare_images_takes_other_sizes_when_asked():
+    x = np.full((2, 32, 32), 255, np.uint8)
+    with pytest.raises(ValueError, match="`x` must hold 28x28 images"):
+        resnet.prepare_images(x)
+    out = resnet.prepare_images(x, side=None)
+    assert out.shape == (2, 32, 32, 1) and out.dtype == np.float32 and out.max() == 1.0
+    assert resnet.prepare_images(x, side=32).shape == (2, 32, 32, 1)

@@ -6,6 +6,7 @@
 - :mod:`cnnlab.models.resnet`     residual, plain and bottleneck blocks, ResNet builders (lesson 11)
 - :mod:`cnnlab.models.denoise`    the denoising autoencoder (lesson 12)
 - :mod:`cnnlab.models.style`      Gram matrices and the style-feature network (lesson 12)
+- :mod:`cnnlab.models.saved`      :func:`load_model`: the shipped models (lessons 09-12)
 
 Builders are plain functions returning Keras functional models with fixed
 layer names; their weights come from seeded initialisers. This package
@@ -25,7 +26,6 @@ Training lives in :mod:`cnnlab.train`.
 
 from __future__ import annotations
 
-from ..weights import load_model
 from .classic import (
     LocalResponseNormalization, build_alexnet, build_inception_3a, build_nin, build_vgg16,
     inception_module,
@@ -33,6 +33,7 @@ from .classic import (
 from .lenet import Subsampling, TableConv2D, build_lenet5
 from .mnist_cnn import MNIST_SHAPE, SUPPORTED_LAYERS, build_mnist_cnn, forward_numpy, mnist_cnn_layers
 from .resnet import bottleneck_block, build_plain, build_resnet, plain_block, residual_block
+from .saved import load_model
 
 __all__ = [
     "build_mnist_cnn", "mnist_cnn_layers", "forward_numpy", "SUPPORTED_LAYERS", "MNIST_SHAPE",

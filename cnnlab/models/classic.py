@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..train.loop import (check_feature_maps, check_flag, check_image_shape, check_name,
-                        check_params, check_real, side_after, smallest_side)
-from .._validate import check_int, describe
+from .._validate import (
+    check_feature_maps, check_flag, check_image_shape, check_int, check_name, check_params,
+    check_real, describe, side_after, smallest_side,
+)
 from ..session import import_keras
 
 keras = import_keras()   # quiet: TensorFlow's start-up lines stay off the page

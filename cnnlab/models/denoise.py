@@ -7,19 +7,24 @@ convolutions (7x7 -> 14x14 -> 28x28). The decoder's kernels are 4x4, a
 multiple of the stride, so every output cell gets the same number of
 contributions and no checkerboard pattern appears.
 
-The course ships a trained copy, ``data/weights/denoiser.keras``, made by::
+The course ships a trained copy, ``data/weights/denoiser.keras``
+(:func:`load_denoiser`). Its training is :func:`cnnlab.train.denoise.train_denoiser`,
+also reachable as ``denoise.train_denoiser``; the shipped copy was made from
+the course folder by::
 
-    python -m cnnlab.beyond train-denoiser
+    python -m cnnlab.train denoiser
 
 Shapes: images ``(N, 28, 28, 1)`` float32 in [0, 1].
 """
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
-from ..train.loop import as_pixels, check_epochs, check_seed, check_verbose
-from .._validate import as_array, check_int, describe
+from .._validate import as_array, as_pixels, check_int, check_noise, check_seed, describe
+from .saved import open_model
 
 __all__ = [
     "NOISE",
@@ -29,7 +34,6 @@ __all__ = [
     "mse",
     "psnr",
     "to_images",
-    "train_denoiser",
 ]
 
 NOISE = 0.5  # standard deviation of the Gaussian noise, in units of the [0, 1] brightness
@@ -76,19 +80,11 @@ def add_noise(images, noise=NOISE, *, seed=0) -> np.ndarray:
         raise ValueError(f"`images` must hold brightness in [0, 1], got values "
                          f"{images.min():g}..{images.max():g}; turn 0-255 pixels into brightness "
                          "with denoise.to_images(x)")
-    _check_noise(noise)
+    check_noise(noise)
     seed = check_int(seed, "seed", minimum=0)
     rng = np.random.default_rng(seed)
     noisy = images + noise * rng.standard_normal(images.shape)
     return np.clip(noisy, 0.0, 1.0).astype(np.float32)
-
-
-def _check_noise(noise) -> float:
-    if (isinstance(noise, (bool, np.bool_)) or not isinstance(noise, (int, float, np.floating,
-                                                                      np.integer))
-            or not np.isfinite(noise) or noise < 0):
-        raise ValueError(f"`noise` must be a number >= 0, got {describe(noise)}")
-    return float(noise)
 
 
 def mse(a, b) -> float:
@@ -158,68 +154,6 @@ def build_denoiser(*, seed=0):
     return keras.Model(inputs, outputs, name="denoiser")
 
 
-def train_denoiser(n_train=20000, epochs=5, *, noise=NOISE, batch_size=128, seed=0, verbose=0):
-    """Train a fresh denoiser on the first ``n_train`` MNIST training digits.
-
-    Each epoch draws new noise (seeded), so the network cannot learn the noise
-    by heart. The loss is the binary cross-entropy between output and clean
-    pixels (treated as probabilities of "ink"): its gradients stay strong
-    where the sigmoid saturates, which keeps the network from settling on a
-    flat grey output early on, as plain mean squared error tends to.
-
-    Parameters
-    ----------
-    n_train : int
-        1 .. 60000 training digits.
-    epochs : int
-        1 .. 1000.
-    noise : float
-        Standard deviation of the noise, >= 0.
-    batch_size : int
-        At least 1.
-    seed : int
-        0 .. 2**32 - 1.
-    verbose : {0, 1, 2}
-        As ``keras.Model.fit``.
-
-    Returns
-    -------
-    model : keras.Model
-    losses : list of float
-        Mean squared error on the training set in each epoch.
-    """
-    n_train, epochs, noise, batch_size, seed, verbose = _check_training(
-        n_train, epochs, noise, batch_size, seed, verbose)
-    import keras
-
-    from ..data import load_mnist
-
-    keras.utils.set_random_seed(seed)
-    (x_train, _), _ = load_mnist(limit=(n_train, 1))
-    clean = to_images(x_train)  # (n_train, 28, 28, 1)
-    model = build_denoiser(seed=seed)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy",
-                  metrics=["mse"])
-    losses = []
-    for epoch in range(epochs):
-        noisy = add_noise(clean, noise, seed=seed + epoch)
-        history = model.fit(noisy, clean, batch_size=batch_size, epochs=1, shuffle=True,
-                            verbose=verbose)
-        losses.append(float(history.history["mse"][-1]))
-    return model, losses
-
-
-def _check_training(n_train, epochs, noise, batch_size, seed, verbose):
-    """The arguments of :func:`train_denoiser`, checked before anything is loaded."""
-    n_train = check_int(n_train, "n_train", minimum=1)
-    if n_train > 60000:
-        raise ValueError(f"`n_train` must be at most 60000 (the MNIST training digits), got "
-                         f"{n_train:,}")
-    return (n_train, check_epochs(epochs), _check_noise(noise),
-            check_int(batch_size, "batch_size", minimum=1), check_seed(seed),
-            check_verbose(verbose))
-
-
 def load_denoiser(path=None):
     """The course's trained denoiser (``data/weights/denoiser.keras``), or the model at ``path``.
 
@@ -227,6 +161,10 @@ def load_denoiser(path=None):
     a damaged one raises :class:`cnnlab.weights.ModelFileError` naming the
     file and how to restore it.
     """
-    from ..weights import _load
+    return open_model(WEIGHTS_NAME if path is None else path, "path")
 
-    return _load(WEIGHTS_NAME if path is None else path, "path")
+
+def __getattr__(name):
+    if name == "train_denoiser":
+        return importlib.import_module("cnnlab.train.denoise").train_denoiser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

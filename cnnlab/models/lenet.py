@@ -32,8 +32,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..train.loop import as_pixels, check_name, check_seed
-from .._validate import as_array, check_allocation, check_choice, check_int, describe
+from .._validate import (
+    as_array, as_pixels, check_allocation, check_choice, check_int, check_name, check_seed,
+    describe,
+)
 from ..shapes import conv2d_params, conv_output_size, dense_params, pool_output_size
 from ..session import import_keras
 
@@ -314,30 +316,41 @@ class TableConv2D(layers.Layer):
                 "activation": keras.activations.serialize(self.activation)}
 
 
-def prepare_images(x) -> np.ndarray:
+def prepare_images(x, *, side=28) -> np.ndarray:
     """MNIST pixels to model input: ``(N, 28, 28)`` 0-255 -> ``(N, 28, 28, 1)`` float32 0-1.
 
     Integer pixels (uint8, as loaded) and floats reaching 2 or more (0-255 pixels) are
     divided by 255; floats already within [0, 1] (``cnnlab.data.digit``, or
     images prepared before) are kept, so preparing twice changes nothing. A
     single image ``(28, 28)`` becomes a batch of one; ``(N, 28, 28, 1)`` is
-    accepted too. The same rule as :func:`cnnlab.resnet.prepare_images` and
-    :func:`cnnlab.denoise.to_images`.
+    accepted too. The same rule as :func:`cnnlab.denoise.to_images`; lessons
+    09 and 11 prepare MNIST and Fashion-MNIST with it (``lenet.prepare_images``,
+    ``resnet.prepare_images``).
+
+    Parameters
+    ----------
+    x : (N, H, W), (N, H, W, 1) or (H, W) array_like
+    side : int or None
+        The side the images must have: 28 (MNIST and Fashion-MNIST, what
+        LeNet-5 and the shipped ResNet take), or None for any size (a ResNet
+        built for other inputs).
 
     Raises
     ------
     ValueError
-        For images that are not 28x28, negative values, NaN, values above
-        255, or floats just above 1 (between 1 and 2).
+        For images that are not ``side`` x ``side``, negative values, NaN,
+        values above 255, floats just above 1 (between 1 and 2) or more than
+        one channel.
     """
-    return _prepare(x, "x")
+    side = None if side is None else check_int(side, "side", minimum=1)
+    return _prepare(x, "x", side)
 
 
-def _prepare(x, name):
+def _prepare(x, name, side=28):
     images = as_pixels(x, name, ndims=(2, 3, 4))                      # (N, H, W, 1)
-    if images.shape[1:3] != (28, 28):
-        raise ValueError(f"`{name}` must hold 28x28 images, got shape {np.shape(x)}")
-    return images                                                       # (N, 28, 28, 1)
+    if side is not None and images.shape[1:3] != (side, side):
+        raise ValueError(f"`{name}` must hold {side}x{side} images, got shape {np.shape(x)}")
+    return images                                                       # (N, side, side, 1)
 
 
 def _activation(activation):

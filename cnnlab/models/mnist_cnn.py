@@ -16,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, kernels, pooling
-from ..train.loop import (check_feature_maps, check_flag, check_image_shape, check_params,
-                        check_real, check_seed, side_after, smallest_side)
-from .._validate import as_array, check_int, describe
+from .._validate import (
+    as_array, check_feature_maps, check_flag, check_image_shape, check_int, check_params,
+    check_real, check_seed, describe, side_after, smallest_side,
+)
 
 __all__ = ["build_mnist_cnn", "mnist_cnn_layers", "forward_numpy", "SUPPORTED_LAYERS", "MNIST_SHAPE"]
 
@@ -88,7 +89,7 @@ def build_mnist_cnn(seed=0, *, input_shape=MNIST_SHAPE, n_classes=10, dropout=0.
     ------
     ValueError
         Also for an image so large, or so many classes, that the network
-        would pass ``cnnlab._training.MAX_PARAMS`` (150 million) parameters.
+        would pass ``cnnlab._validate.MAX_PARAMS`` (150 million) parameters.
     """
     seed = check_seed(seed)
     n_classes = check_int(n_classes, "n_classes", minimum=2)

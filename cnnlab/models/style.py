@@ -14,9 +14,12 @@ image's Gram matrices.
 
 The network is small and the course's own: a fully convolutional classifier
 trained on Fashion-MNIST (:func:`build_feature_network`), shipped as
-``data/weights/style_features.keras`` and made by::
+``data/weights/style_features.keras`` (:func:`load_style_features`). Its
+training is :func:`cnnlab.train.style.train_style_features`, also reachable
+as ``style.train_style_features``; the shipped copy was made from the course
+folder by::
 
-    python -m cnnlab.beyond train-style-features
+    python -m cnnlab.train style-features
 
 Having no dense layer before its global average pooling, it accepts images of
 any size, e.g. a 64x64 photo.
@@ -24,12 +27,13 @@ any size, e.g. a 64x64 photo.
 
 from __future__ import annotations
 
+import importlib
 import numbers
 
 import numpy as np
 
-from ..train.loop import check_epochs, check_seed, check_verbose
-from .._validate import as_array, check_allocation, check_int, describe
+from .._validate import as_array, check_allocation, check_int, check_seed, describe
+from .saved import open_model
 
 __all__ = [
     "CONTENT_LAYER",
@@ -41,7 +45,6 @@ __all__ = [
     "load_style_features",
     "stripes",
     "style_loss",
-    "train_style_features",
 ]
 
 STYLE_LAYERS = ("conv1", "conv2", "conv3")
@@ -228,53 +231,6 @@ def build_feature_network(*, seed=0):
     return keras.Model(inputs, outputs, name="style_features")
 
 
-def train_style_features(n_train=20000, epochs=4, *, batch_size=128, seed=0, verbose=0):
-    """Train :func:`build_feature_network` on the first ``n_train`` Fashion-MNIST images.
-
-    Parameters
-    ----------
-    n_train : int
-        1 .. 60000 training images.
-    epochs : int
-        1 .. 1000.
-    batch_size : int
-        At least 1.
-    seed : int
-        0 .. 2**32 - 1.
-    verbose : {0, 1, 2}
-        As ``keras.Model.fit``.
-
-    Returns
-    -------
-    model : keras.Model
-    accuracy : float
-        On the 10,000 test images.
-    """
-    n_train = check_int(n_train, "n_train", minimum=1)
-    if n_train > 60000:
-        raise ValueError(f"`n_train` must be at most 60000 (the Fashion-MNIST training images), "
-                         f"got {n_train:,}")
-    epochs = check_epochs(epochs)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    seed = check_seed(seed)
-    verbose = check_verbose(verbose)
-    import keras
-
-    from ..data import load_fashion_mnist
-
-    keras.utils.set_random_seed(seed)
-    (x_train, y_train), (x_test, y_test) = load_fashion_mnist(limit=(n_train, None))
-    x_train = (x_train / 255.0).astype(np.float32)[..., None]  # (n_train, 28, 28, 1)
-    x_test = (x_test / 255.0).astype(np.float32)[..., None]    # (10000, 28, 28, 1)
-    model = build_feature_network(seed=seed)
-    model.compile(optimizer=keras.optimizers.Adam(2e-3),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, shuffle=True,
-              verbose=verbose)
-    _, accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
-    return model, float(accuracy)
-
-
 def load_style_features(path=None):
     """The course's trained feature network (``data/weights/style_features.keras``), or the model at ``path``.
 
@@ -282,9 +238,7 @@ def load_style_features(path=None):
     a damaged one raises :class:`cnnlab.weights.ModelFileError` naming the
     file and how to restore it.
     """
-    from ..weights import _load
-
-    return _load(WEIGHTS_NAME if path is None else path, "path")
+    return open_model(WEIGHTS_NAME if path is None else path, "path")
 
 
 def feature_extractor(model, layer_names):
@@ -320,3 +274,9 @@ def feature_extractor(model, layer_names):
     except (AttributeError, ValueError) as exc:
         raise ValueError(f"`model` must be built, with an input (give it a keras.Input or call "
                          f"it once): {exc}".splitlines()[0]) from None
+
+
+def __getattr__(name):
+    if name == "train_style_features":
+        return importlib.import_module("cnnlab.train.style").train_style_features
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

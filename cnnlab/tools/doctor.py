@@ -160,14 +160,14 @@ def _data_checks() -> list[Check]:
     from .. import data
 
     try:
-        folder = data._data_folder()
+        folder = data.data_folder()
     except data.DataFileError as exc:
         return [Check("data folder", PROBLEM, "missing", str(exc))]
     checks = []
-    for dataset, stem in data._FILES:
+    for dataset, stem in data.FILES:
         name = f"data {dataset}/{stem}"
         try:
-            shape = data._read_idx(folder, dataset, stem).shape
+            shape = data.read_idx(folder, dataset, stem).shape
         except data.DataFileError as exc:
             problem, _, fix = str(exc).partition(". To fix it, ")
             checks.append(Check(name, PROBLEM, problem.split(": ", 1)[-1],
@@ -205,9 +205,9 @@ def _model_check(weights, name, path, model, load, keras_error) -> Check:
         detail = {"missing": "missing",
                   "checksum": "wrong checksum: damaged, or not the file the course ships"}
         return Check(name, PROBLEM, detail.get(exc.kind, exc.problem), exc.fix)
-    made_again = weights._digest(path) != weights.CHECKSUMS[path.name]
+    made_again = weights.file_sha256(path) != weights.CHECKSUMS[path.name]
     verified = "verified (made again here)" if made_again else "verified"
-    restore = weights._fix(path, path.name)
+    restore = weights.how_to_fix(path, path.name)
     if not model:
         try:
             weights.load_json(path)
@@ -242,11 +242,11 @@ def _tensorflow_check() -> Check:
     import numpy as np
 
     from .. import kernels
-    from ..session import _native_stderr_silenced
+    from ..session import native_stderr_silenced
 
     name = "TensorFlow runs"
     try:
-        with _native_stderr_silenced():
+        with native_stderr_silenced():
             import keras
             import tensorflow as tf
         backend = keras.backend.backend()

@@ -1,8 +1,8 @@
-"""``python -m cnnlab.train``: the course's one training command."""
+"""``python -m cnnlab.train``: the course's one training command (see :mod:`cnnlab.train.cli`)."""
 
 import sys
 
-from .lenet5 import main
+from .cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,34 +24,28 @@ The recipe, and why it is faster than ``model.fit`` with Keras's defaults:
   TensorFlow starts, and by ``cnnlab.setup`` and the Makefile).
 
 Test accuracy is measured after every epoch (not counted in the training time).
+The loop itself is :func:`cnnlab.train.loop.fit`, shared with the ResNets of lesson 11.
 """
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
-import sys
 from pathlib import Path
-from typing import NamedTuple
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import numpy as np  # noqa: E402
 
-from .loop import (  # noqa: E402
-    MAX_EPOCHS, MAX_SEED, TrainResult, batch_plan, check_argv, check_classifier, check_epochs,
-    check_labels, check_real, check_seed, check_verbose, make_train_chunk, model_images,
-    run_epoch, schedule,
+from .._validate import (  # noqa: E402
+    check_choice, check_epochs, check_int, check_real, check_seed, check_verbose, describe,
 )
-from .._validate import check_choice, check_int, describe  # noqa: E402
-from ..weights import _note_made_again, weights_path  # noqa: E402
+from ..weights import note_made_again  # noqa: E402
+from .loop import STEPS_PER_CALL, TrainResult, fit  # noqa: E402
 
-__all__ = ["MODELS", "RECIPES", "EpochLog", "TrainResult", "train_lenet5", "evaluate",
-           "predict_classes", "main", "weights_path"]
+__all__ = ["RECIPES", "VARIANTS", "LABEL_SMOOTHING", "FAST_LIMIT", "train_lenet5", "check_out"]
 
-MODELS = ("lenet5", "resnet")  # resnet: see `python -m cnnlab.resnet train --help`
 VARIANTS = ("classic", "modern")
 #: The recipe of each variant: passes over the data, images per step, largest learning rate.
 RECIPES = {
@@ -59,53 +53,7 @@ RECIPES = {
     "classic": {"epochs": 5, "batch_size": 128, "peak_lr": 1e-2},
 }
 LABEL_SMOOTHING = 0.1     # share of each target spread over the other classes
-STEPS_PER_CALL = 48        # training steps inside one graph call (also the progress-bar step)
 FAST_LIMIT = (512, 1000)   # --fast: training and test images
-
-
-class EpochLog(NamedTuple):
-    """What one epoch did: mean training loss and accuracy, test accuracy, training seconds."""
-
-    epoch: int
-    loss: float
-    accuracy: float
-    test_accuracy: float
-    seconds: float
-
-
-def evaluate(model, x, y, batch_size: int = 2000) -> float:
-    """Accuracy of ``model`` on images ``x (N, 28, 28, 1)`` and labels ``y (N,)``, silently.
-
-    ``x`` may hold raw uint8 pixels 0-255 (``(N, 28, 28)`` as
-    :func:`cnnlab.data.load_mnist` gives them) or images already prepared in
-    [0, 1] (:func:`cnnlab.lenet.prepare_images`): both give the same accuracy.
-    ``y`` holds class numbers ``0 .. n_classes - 1``, one per image.
-    """
-    shape, n_classes = check_classifier(model)
-    x = model_images(model, x, "x", input_shape=shape)                  # (N, H, W, C) in [0, 1]
-    y = check_labels(y, "y", len(x), n_classes)
-    predicted = _predict(model, x, _check_batch(batch_size))
-    return float(np.mean(predicted == y))
-
-
-def predict_classes(model, x, batch_size: int = 2000) -> np.ndarray:
-    """Most probable class of every image, ``(N,)`` int (batched forward passes).
-
-    ``x`` as in :func:`evaluate`: raw uint8 pixels or images in [0, 1].
-    """
-    shape, _ = check_classifier(model)
-    x = model_images(model, x, "x", input_shape=shape)
-    return _predict(model, x, _check_batch(batch_size))
-
-
-def _check_batch(batch_size) -> int:
-    return check_int(batch_size, "batch_size", minimum=1)
-
-
-def _predict(model, x, batch_size):
-    return np.concatenate([
-        np.asarray(model(x[i:i + batch_size], training=False)).argmax(axis=1)
-        for i in range(0, len(x), batch_size)])
 
 
 def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None,
@@ -136,9 +84,10 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
     TrainResult
         ``.model`` (compiled with Adam, cross-entropy and accuracy, so
         ``evaluate`` and ``fit`` work on it) and ``.history``, one
-        :class:`EpochLog` per epoch. The file written to ``out`` holds the
-        architecture and the weights, not compiled: call ``compile`` after
-        ``keras.saving.load_model`` to evaluate or train it further.
+        :class:`~cnnlab.train.loop.EpochLog` per epoch. The file written to
+        ``out`` holds the architecture and the weights, not compiled: call
+        ``compile`` after ``keras.saving.load_model`` to evaluate or train it
+        further.
     """
     variant = check_choice(variant, "variant", VARIANTS)
     recipe = RECIPES[variant]
@@ -154,12 +103,12 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
     peak_lr = check_real(peak_lr, "peak_lr", maximum=1)
     seed = check_seed(seed)
     verbose = check_verbose(verbose)
-    out = _check_out(out)
+    out = check_out(out)
 
     from .. import data
     from ..models.lenet import build_lenet5, prepare_images
 
-    n_train, _ = data._check_limit(limit, 60000, 10000)     # a clear error before any loading
+    n_train, _ = data.check_limit(limit, 60000, 10000)      # a clear error before any loading
     if n_train < batch_size:
         raise ValueError(f"`batch_size` {batch_size} is larger than the {n_train} "
                          "training images")
@@ -168,42 +117,27 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
         raise ValueError(f"`batch_size` {batch_size} is larger than the {len(x_train)} "
                          "training images")
     import keras
-    import tensorflow as tf
 
-    x_train = tf.constant(prepare_images(x_train))                 # (N, 28, 28, 1)
-    y_train = tf.constant(y_train.astype(np.int32))                # (N,)
+    x_train, y_train = prepare_images(x_train), y_train.astype(np.int32)   # (N, 28, 28, 1)
     x_test, y_test = prepare_images(x_test), y_test.astype(np.int64)
 
     keras.utils.set_random_seed(seed)
     model = build_lenet5(variant, seed=seed)
-    steps = len(x_train) // batch_size
-    optimizer = keras.optimizers.Adam(schedule(peak_lr, steps * epochs))
-    optimizer.build(model.trainable_variables)
-    train_chunk = make_train_chunk(model, optimizer, batch_size, LABEL_SMOOTHING)
-    rng = np.random.default_rng(seed)
-    history = []
-    for epoch in range(1, epochs + 1):
-        plan = batch_plan(len(x_train), batch_size, rng)            # (steps, B)
-        loss, accuracy, seconds = run_epoch(train_chunk, x_train, y_train, plan,
-                                            steps_per_call=STEPS_PER_CALL,
-                                            description=f"epoch {epoch}/{epochs}", verbose=verbose)
-        log = EpochLog(epoch, loss, accuracy, evaluate(model, x_test, y_test), seconds)
-        history.append(log)
-        if verbose:
-            print(f"epoch {epoch}/{epochs}: loss {log.loss:.4f}, train accuracy "
-                  f"{100 * log.accuracy:.2f} %, test accuracy {100 * log.test_accuracy:.2f} %, "
-                  f"{log.seconds:.1f} s", flush=True)
+    result = fit(model, x_train, y_train, x_test, y_test, epochs=epochs, batch_size=batch_size,
+                 peak_lr=peak_lr, label_smoothing=LABEL_SMOOTHING, seed=seed,
+                 steps_per_call=STEPS_PER_CALL["lenet5"], eval_batch_size=2000, verbose=verbose)
     if out is not None:  # architecture and weights only: no optimizer state to restore
         out.parent.mkdir(parents=True, exist_ok=True)
         model.save(out)
-        _note_made_again(out)
+        note_made_again(out)
         if verbose:
             print(f"saved {out}", flush=True)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return TrainResult(model, history)
+    return result
 
 
-def _check_out(out):
+def check_out(out):
+    """``out``: None or a file path ending in ``.keras`` (not a folder), as a Path."""
     if out is None:
         return None
     if not isinstance(out, (str, os.PathLike)) or isinstance(os.fspath(out), bytes):
@@ -216,83 +150,3 @@ def _check_out(out):
     if out.is_dir():
         raise ValueError(f"`out` {str(out)!r} is a folder; give a file name ending in .keras")
     return out
-
-
-# ----------------------------------------------------------------- command line
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m cnnlab.train",
-        description="Train a course model on MNIST and save it.")
-    parser.add_argument("model", help=f"which model: {', '.join(MODELS)}")
-    parser.add_argument("--variant", default="modern", help="classic or modern (default modern)")
-    parser.add_argument("--epochs", default=None,
-                        help="passes over the training set "
-                             f"(default {RECIPES['modern']['epochs']})")
-    parser.add_argument("--out", default=None, help="where to save the model (.keras)")
-    parser.add_argument("--fast", action="store_true",
-                        help=f"a quick check: {FAST_LIMIT[0]} training and {FAST_LIMIT[1]} "
-                             "test images, 1 epoch unless --epochs is given")
-    parser.add_argument("--seed", default="0", help="seed of weights and shuffling (default 0)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar, one line per epoch")
-    return parser
-
-
-def _positive_int(text: str, name: str, minimum: int, maximum: int | None = None) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {text!r}") from None
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name} must be at most {maximum}, got {value}")
-    return value
-
-
-def main(argv=None) -> int:
-    """Run the command line; return the exit status (0 done, 1 data problem, 2 bad arguments)."""
-    argv = check_argv(argv)
-    if argv[:1] == ["resnet"]:          # lesson 11's command has options of its own
-        from ..models.resnet import main as resnet_main
-
-        return resnet_main(["train", *argv[1:]])
-    parser = _parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:           # argparse already printed the usage and the problem
-        return int(exc.code or 0)
-    try:
-        if args.model not in MODELS:
-            raise ValueError(f"unknown model {args.model!r}; valid models: {', '.join(MODELS)}")
-        if args.variant not in VARIANTS:
-            raise ValueError(f"unknown variant {args.variant!r}; valid variants: "
-                             f"{', '.join(VARIANTS)}")
-        epochs = (None if args.epochs is None
-                  else _positive_int(args.epochs, "--epochs", 1, MAX_EPOCHS))
-        if epochs is None and args.fast:
-            epochs = 1
-        seed = _positive_int(args.seed, "--seed", 0, MAX_SEED)
-        out = _check_out(args.out)
-    except (TypeError, ValueError) as exc:
-        parser.print_usage(sys.stderr)
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
-        return 2
-    from ..data import DataFileError
-    from ..session import import_keras
-
-    import_keras()                      # TensorFlow's start-up lines bypass its log level
-    try:
-        result = train_lenet5(args.variant, epochs, limit=FAST_LIMIT if args.fast else None,
-                              seed=seed, verbose=2 if args.quiet else 1, out=out)
-    except DataFileError as exc:
-        print(f"{parser.prog}: error: cannot read the MNIST data: {exc}", file=sys.stderr)
-        return 1
-    last = result.history[-1]
-    print(f"{args.model} {args.variant}: test accuracy {100 * last.test_accuracy:.2f} % after "
-          f"{len(result.history)} epoch(s), {result.train_seconds:.1f} s of training")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

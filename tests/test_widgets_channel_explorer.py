@@ -17,7 +17,7 @@ from hypothesis import strategies as st  # noqa: E402
 from scipy import signal  # noqa: E402
 
 from cnnlab import plot  # noqa: E402
-from cnnlab.widgets import ChannelExplorer, channel_example  # noqa: E402
+from cnnlab.widgets import ChannelExplorer, channel_example, channel_step_html  # noqa: E402
 
 CHECK = settings(max_examples=40, deadline=None, derandomize=True)
 
@@ -164,7 +164,7 @@ def test_plot_channel_step_shows_each_channel_and_the_sum():
 def test_channel_step_html_equation_adds_up():
     x, kernel, bias = channel_example()
     per_channel, expected = reference(x, kernel, bias, 2, 1)
-    html = plot.channel_step_html(x, kernel, (2, 0, 1), bias=bias, stride=2, padding=1)
+    html = channel_step_html(x, kernel, (2, 0, 1), bias=bias, stride=2, padding=1)
     equation = re.search(r'<div class="eq">(.*?)</div>', html).group(1)
     terms = [float(t) for t in re.findall(r"\((-?[\d.]+)\)", equation)]
     np.testing.assert_allclose(terms[:3], per_channel[2, 0, :, 1])
