@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._plans import PADDING_NAMES, axis_plan, pool_plan, split_padding  # noqa: F401 (PADDING_NAMES is public here)
+from ._plans import PADDING_NAMES, axis_plan, pool_plan, split_padding  # noqa: F401 (public here)
 from ._validate import check_flag, check_int, check_pair, describe
 
 __all__ = [
@@ -604,7 +604,3 @@ def __getattr__(name):
         from .models import lenet
         return getattr(lenet, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-_axis_plan = axis_plan
-_pool_plan = pool_plan

@@ -18,8 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backprop, kernels, optim
-from .train.loop import as_pixels, check_epochs, check_labels
-from ._validate import as_array, check_int, describe
+from ._validate import as_array, as_pixels, check_epochs, check_int, check_labels, describe
 
 __all__ = ["TinyCNN", "to_images", "train"]
 
