@@ -15,7 +15,7 @@ import numpy as np
 
 from ._validate import as_array, check_finite_result, check_int, describe
 
-__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax"]
+__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax"]
 
 
 def relu(x):
@@ -61,6 +61,30 @@ def sigmoid(x):
 def tanh(x):
     """Hyperbolic tangent, squashing into (-1, 1)."""
     return np.tanh(as_array(x, "x"))
+
+
+def gelu(x):
+    """Gaussian error linear unit, exact form: ``x * Phi(x)``.
+
+    Introduced in lesson 06. ``Phi`` is the standard normal distribution
+    function, so ``gelu(x) = 0.5 * x * (1 + erf(x / sqrt(2)))``: close to 0
+    for very negative ``x`` (its minimum is about -0.17, near ``x = -0.75``),
+    close to ``x`` for large ``x``, and smooth at 0 where ReLU has its kink.
+    It is ``keras.activations.gelu(x, approximate=False)``.
+
+    Parameters
+    ----------
+    x : array_like, any shape
+
+    Returns
+    -------
+    ndarray, same shape
+    """
+    from scipy.special import erf  # imported on first use: `import cnnlab` stays quick
+
+    x = as_array(x, "x")
+    half = x.dtype.type(0.5)
+    return half * x * (1 + erf(x / x.dtype.type(math.sqrt(2.0))))
 
 
 def softmax(x, axis=-1):

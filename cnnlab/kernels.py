@@ -38,14 +38,14 @@ from ._plans import (
 from ._validate import (
     as_array, check_allocation, check_choice, check_finite_result, check_pair, check_work,
 )
-from .activations import leaky_relu, relu, sigmoid, softmax, tanh
+from .activations import gelu, leaky_relu, relu, sigmoid, softmax, tanh
 from .pooling import avg_pool2d, global_avg_pool2d, max_pool2d, sum_pool2d
 from .transposed import conv_matrix, conv_transpose2d, insert_zeros
 
 __all__ = [
     "conv1d", "conv1d_naive", "conv2d", "conv2d_naive", "convolve2d", "pad2d",
     "max_pool2d", "avg_pool2d", "sum_pool2d", "global_avg_pool2d",
-    "relu", "leaky_relu", "sigmoid", "tanh", "softmax",
+    "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "softmax",
     "conv_matrix", "conv_transpose2d", "insert_zeros",
 ]
 

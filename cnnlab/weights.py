@@ -6,6 +6,8 @@ are the same on every run and learners can skip training:
 ==========================  ======  ==================================================
 file                        lesson  made again (from the course folder) by
 ==========================  ======  ==================================================
+``mnist_cnn.keras``         07      ``python -m cnnlab.train mnist-cnn``
+``mnist_cnn.json``          07      (written with ``mnist_cnn.keras``)
 ``lenet5_modern.keras``     09      ``python -m cnnlab.train lenet5 --variant modern``
 ``lenet5_classic.keras``    09      ``python -m cnnlab.train lenet5 --variant classic``
 ``resnet_14.keras``         11      ``python -m cnnlab.train resnet --name 14 ...``
@@ -15,7 +17,9 @@ file                        lesson  made again (from the course folder) by
 ``style_features.keras``    12      ``python -m cnnlab.train style-features``
 ==========================  ======  ==================================================
 
-``data/README.md`` gives each file's full command, figures and SHA-256.
+Lesson 11's ``degradation_gradients.json`` (gradient norms per layer at initialisation)
+is written by ``python -m cnnlab.train gradient-norms``. ``data/README.md``
+gives each file's full command, figures and SHA-256.
 
 Every shipped file is checked when it is opened (:func:`load_model`,
 :func:`load_json`, :func:`verify`, ``weights_path(name, verify=True)``): it
@@ -59,6 +63,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data" / "weights"
 
 #: Each shipped model and the command that makes it again (run from the course folder).
 SHIPPED = {
+    "mnist_cnn": "python -m cnnlab.train mnist-cnn",
     "lenet5_modern": "python -m cnnlab.train lenet5 --variant modern "
                      "--out data/weights/lenet5_modern.keras",
     "lenet5_classic": "python -m cnnlab.train lenet5 --variant classic "
@@ -71,13 +76,17 @@ SHIPPED = {
 
 #: Each shipped record (JSON) and the command that writes it again.
 RECORDS = {
+    "mnist_cnn.json": SHIPPED["mnist_cnn"],
     "resnet_14.json": SHIPPED["resnet_14"],
     "degradation.json": "python -m cnnlab.train degradation --depths 20,56 --widths 8,16,32 "
                         "--epochs 6 --seeds 0,1",
+    "degradation_gradients.json": "python -m cnnlab.train gradient-norms",
 }
 
 #: SHA-256 of every file in ``data/weights`` as the course ships it (also in data/README.md).
 CHECKSUMS = {
+    "mnist_cnn.keras": "bae04e34e4707c7d1facdbe13c29fe5900712a01223eb272a8cba28801912c25",
+    "mnist_cnn.json": "0a55a9c0c413dfc372475ecdce67851c1667a7b972fa0659b6ed1de92e2b6351",
     "lenet5_modern.keras": "ea4405a788db0d6e795da510a9c921945dcc4d49d42855dfe708cef8a8d596d6",
     "lenet5_classic.keras": "2c9bb28418ed97505cde031894a69d83b2ed3883e67bb22a8714433294e5063a",
     "resnet_14.keras": "5285b694f352e75641d4a2f60843c46585b5c435a1e404547fe4df257f30384b",
@@ -85,6 +94,7 @@ CHECKSUMS = {
     "style_features.keras": "2bba428de8aca8c5b9da70606e6ce48ce84e8c50f296ba849fc69abb97e6df68",
     "resnet_14.json": "b627233330c0b642af277f507dc677cfa5ef92d6372cb0c6e1e1a140c6553f5f",
     "degradation.json": "1a899cc76b31ed380b570133e775e5ba5fd2699723fd74a87ef8cf0bb7beaae7",
+    "degradation_gradients.json": "c2dae599d25bedf769db4478fc580a72b5e8fe8aaa84c7f2447be5df746b96b8",
 }
 
 #: File in WEIGHTS_DIR where the training commands note the SHA-256 of files they made again.

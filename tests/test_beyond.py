@@ -214,7 +214,9 @@ def test_draw_course_map_has_a_box_per_lesson_and_an_arrow_per_prerequisite():
 def test_show_image_grid():
     rows = [np.zeros((4, 8, 8, 1)), np.ones((4, 8, 8))]
     fig = plot.show_image_grid(rows, row_labels=["a", "b"], titles=list("wxyz"))
-    assert len(fig.axes) == 8 and fig.axes[0].get_title() == "w"
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 8 and panels[0].get_title() == "w"
+    assert len(fig.axes) == 9               # and one colour bar: black = 0, white = 1
     with pytest.raises(ValueError, match="rows of the same number"):
         plot.show_image_grid([np.zeros((4, 8, 8)), np.zeros((3, 8, 8))])
     with pytest.raises(ValueError, match="`titles` must hold 4 strings"):

@@ -120,6 +120,7 @@ CASES = {
     "relu": Case(activations.relu, lambda: {"x": X44 - 8}, arrays=("x",)),
     "leaky_relu": Case(activations.leaky_relu, lambda: {"x": X44 - 8, "alpha": 0.2}, arrays=("x",)),
     "sigmoid": Case(activations.sigmoid, lambda: {"x": X44 - 8}, arrays=("x",)),
+    "gelu": Case(activations.gelu, lambda: {"x": X44 - 8}, arrays=("x",)),
     "tanh": Case(activations.tanh, lambda: {"x": X44 - 8}, arrays=("x",)),
     "softmax": Case(activations.softmax, lambda: {"x": X44, "axis": -1}, arrays=("x",)),
     # transposed

@@ -202,6 +202,17 @@ WIDGET_CALLS = {
                                                        pool_size=2, stride=2, padding="valid")),
     "DigitInspector": (widgets.DigitInspector, dict(model=FakeLeNet(), index=0, layer="C1",
                                                      images=DIGITS, labels=LABELS)),
+    "ActivationExplorer": (widgets.ActivationExplorer, dict(feature_map=np.ones((3, 3)),
+                                                             activation="relu", slope=0.2,
+                                                             bias=0.0)),
+    "TransposedConvExplorer": (widgets.TransposedConvExplorer,
+                               dict(input=np.ones((2, 2)), kernel="ones", kernel_size=3,
+                                    stride=2, padding="valid")),
+    "SoftmaxExplorer": (widgets.SoftmaxExplorer, dict(logits=[1.0, 2.0, 3.0], temperature=1.0)),
+    "DegradationViewer": (widgets.DegradationViewer, dict(depth=20, shortcuts=False,
+                                                           curve="training loss", seed="mean")),
+    "ReceptiveFieldExplorer": (widgets.ReceptiveFieldExplorer,
+                               dict(network="LeNet-5", layer="C3", row=0, col=0)),
 }
 
 
@@ -229,7 +240,10 @@ def explorers():
     return [widgets.BumpEditor(), widgets.KernelEditor(image=np.ones((4, 4))),
             widgets.ChannelExplorer(), widgets.PaddingStrideExplorer(**SMALL_ARITHMETIC),
             widgets.PoolingExplorer(np.ones((4, 4))),
-            widgets.DigitInspector(FakeLeNet(), images=DIGITS, labels=LABELS)]
+            widgets.DigitInspector(FakeLeNet(), images=DIGITS, labels=LABELS),
+            widgets.ActivationExplorer(np.ones((3, 3))), widgets.TransposedConvExplorer(),
+            widgets.SoftmaxExplorer([1.0, 2.0, 3.0]), widgets.DegradationViewer(),
+            widgets.ReceptiveFieldExplorer("LeNet-5")]
 
 
 @pytest.fixture(scope="module")

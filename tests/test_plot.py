@@ -68,9 +68,9 @@ def test_show_matrix_writes_every_value_in_its_cell(a):
 
 
 def test_show_matrix_text_contrasts_with_the_cell():
-    ax = plot.show_matrix([[0.0, 1.0]], cmap="Greys")    # white cell, then black cell
+    ax = plot.show_matrix([[1.0, 0.0]])                   # white cell, then black cell
     colours = {t.get_text(): t.get_color() for t in cell_texts(ax)}
-    assert colours == {"0": "black", "1": "white"}
+    assert colours == {"1": "black", "0": "white"}
 
 
 def test_show_matrix_highlight_outlines_the_window():
@@ -135,20 +135,29 @@ def test_show_kernel_of_zeros_has_a_valid_range():
 
 # ----------------------------------------------------------------- show_feature_maps
 
+def panels(fig):
+    """The map panels of a figure, without its colour bars."""
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+def colour_bars(fig):
+    return [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+
+
 def test_show_feature_maps_one_panel_per_channel():
     maps = np.random.default_rng(0).normal(size=(6, 5, 3))    # (H, W, C)
     fig = plot.show_feature_maps(maps, ncols=2)
-    assert len(fig.axes) == 3
-    for c, ax in enumerate(fig.axes):
+    assert len(panels(fig)) == 3 and len(colour_bars(fig)) == 1
+    for c, ax in enumerate(panels(fig)):
         np.testing.assert_array_equal(ax.images[0].get_array(), maps[..., c])
         assert ax.get_title() == f"map {c}"
 
 
 def test_show_feature_maps_accepts_a_batch_of_one_and_lists():
     maps = np.arange(2 * 3 * 4, dtype=float).reshape(1, 2, 3, 4)
-    assert len(plot.show_feature_maps(maps).axes) == 4
+    assert len(panels(plot.show_feature_maps(maps))) == 4
     fig = plot.show_feature_maps([np.zeros((2, 2)), np.ones((4, 3))], titles=["a", "b"])
-    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+    assert [ax.get_title() for ax in panels(fig)] == ["a", "b"]
     assert fig.axes[1].images[0].get_array().shape == (4, 3)
 
 
@@ -344,11 +353,12 @@ OLDER_NAMES = {"confusion_matrix": "show_confusion_matrix",
                "show_convolution_frames": "plot_convolution_frames"}
 RECORDS = {"ConvolutionFrame", "convolution_frames", "arithmetic_example", "ARITHMETIC_CASES",
            "confusion_counts"}
+DISPLAY = {"feature_map_range", "colour_scale", "data_scale", "stretch_scale", "ColourScale"}
 
 
 def figures():
     return [name for name in plot.__all__ if callable(getattr(plot, name))
-            and name not in OUTSIDE_THE_RULES | set(OLDER_NAMES) | RECORDS]
+            and name not in OUTSIDE_THE_RULES | set(OLDER_NAMES) | RECORDS | DISPLAY]
 
 
 def test_every_figure_is_named_by_the_rule():

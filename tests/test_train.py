@@ -69,12 +69,15 @@ def test_python_dash_m_runs_the_command():
     result = subprocess.run([sys.executable, "-m", "cnnlab.train", "--help"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "{lenet5,resnet,degradation,denoiser,style-features}" in result.stdout
+    assert "{" + ",".join(train.MODELS) + "}" in result.stdout
+    assert {"mnist-cnn", "lenet5", "resnet", "degradation", "denoiser",
+            "style-features"} <= set(train.MODELS)
 
 
 @pytest.mark.parametrize("model, option", [("lenet5", "--variant"), ("resnet", "--depth"),
                                            ("degradation", "--depths"), ("denoiser", "--n-train"),
-                                           ("style-features", "--n-train")])
+                                           ("style-features", "--n-train"),
+                                           ("gradient-norms", "--depths")])
 def test_each_subcommand_has_its_own_help(model, option, capsys):
     assert main([model, "--help"]) == 0
     out = capsys.readouterr().out
@@ -85,6 +88,45 @@ def test_without_arguments_shows_the_usage(capsys):
     assert main([]) == 2
     err = capsys.readouterr().err
     assert "usage: python -m cnnlab.train" in err and "resnet" in err
+
+
+# ----------------------------------------------------------------- lesson 07
+
+@pytest.mark.parametrize("argv, message", [
+    (["mnist-cnn", "--epochs", "0"], "--epochs must be at least 1"),
+    (["mnist-cnn", "--epochs", "two"], "--epochs must be a whole number"),
+    (["mnist-cnn", "--lr", "0"], "--lr must be above 0"),
+    (["mnist-cnn", "--lr", "nan"], "--lr must be a finite number"),
+    (["mnist-cnn", "--batch-size", "70000"], r"--batch-size must be at most (60000|512)"),
+    (["mnist-cnn", "--fast", "--batch-size", "600"], "--batch-size must be at most 512"),
+    (["mnist-cnn", "--seed", "-1"], "--seed must be at least 0"),
+    (["mnist-cnn", "--out", "model.h5"], r"--out must end in \.keras"),
+])
+def test_mnist_cnn_bad_arguments_give_a_clear_error(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and "usage: python -m cnnlab.train mnist-cnn" in err, err
+
+
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # inside model.save
+def test_mnist_cnn_fast_mode_trains_saves_and_records(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CNNLAB_FAST", "1")            # the test suite's fast mode, as --fast
+    out = tmp_path / "tiny.keras"
+    argv = ["mnist-cnn", "--quiet", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "epoch 1/1" in printed and "mnist-cnn: test accuracy" in printed
+    model = weights.load_model(out)
+    assert model.count_params() == 843_658 and getattr(model, "optimizer", None) is None
+    assert [layer.name for layer in model.layers][1:3] == ["conv1", "pool1"]
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["command"] == "python -m cnnlab.train " + " ".join(argv)
+    assert record["fast"] is True and record["epochs"] == 1 and len(record["history"]) == 1
+    assert record["history"][0]["test_accuracy"] > 0.2     # 4 steps on 512 digits: above chance
+    # without --out, fast mode saves nothing (the shipped file stays as it is)
+    _, save = cli.SUBCOMMANDS["mnist-cnn"](cli.build_parser().parse_args(["mnist-cnn"]))
+    line = save(train.TrainResult(None, [train.EpochLog(1, 1.0, 0.6, 1.0, 0.6, 2.0)]))
+    assert "test accuracy 60.00 %" in line and "nothing saved" in line
 
 
 # ----------------------------------------------------------------- lesson 11

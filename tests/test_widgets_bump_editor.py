@@ -99,3 +99,24 @@ def test_bump_editor_set_kernel_and_widget_count():
 def test_bump_editor_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         BumpEditor(**kwargs)
+
+
+def bar_heights(svg, row):
+    """Heights of the bars of one row (0 = input, 1 = feature map), in order."""
+    import re
+
+    bars = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)"', svg)]
+    n_in = len(re.findall(r'<text class="x"', svg))
+    return bars[:n_in] if row == 0 else bars[n_in:]
+
+
+def test_bump_editor_rows_share_one_scale_so_weights_summing_to_2_double_the_bars():
+    e = BumpEditor(signal=[0, 1, 0, 0, 1], kernel=[0.0, 1.0, 0.0])
+    one = max(bar_heights(e.chart.value, 1))
+    assert one == max(bar_heights(e.chart.value, 0))              # identity: same height
+    e.set_kernel([0.0, 2.0, 0.0])
+    two = max(bar_heights(e.chart.value, 1))
+    assert max(bar_heights(e.chart.value, 0)) == pytest.approx(one / 2)   # the input's 1
+    assert two == pytest.approx(2 * max(bar_heights(e.chart.value, 0)))
+    e.set_kernel([0.0, 0.5, 0.0])
+    assert max(bar_heights(e.chart.value, 1)) == pytest.approx(one / 2)

@@ -182,3 +182,16 @@ def test_channel_step_refuses_positions_outside_the_output(position, match):
     x, kernel, bias = channel_example()
     with pytest.raises(ValueError, match=match):
         plot.plot_channel_step(x, kernel, position, bias=bias, stride=2, padding=1)
+
+
+def test_channel_view_outlines_the_window_in_a_hex_css_colour():
+    from matplotlib.colors import to_hex
+
+    from cnnlab.plot._parts import WINDOW_COLOUR, WINDOW_HEX
+
+    html = ChannelExplorer().view.value
+    colours = re.findall(r"(?:border|background):[^;}]*?(#[0-9A-Za-z]+|[a-z]+:[a-z]+)", html)
+    assert colours and all(re.fullmatch(r"#[0-9a-f]{3}|#[0-9a-f]{6}", c) for c in colours)
+    assert f"td.win{{background:#fde9b8;border:2px solid {WINDOW_HEX}}}" in html
+    assert WINDOW_HEX == to_hex(WINDOW_COLOUR) == "#ff7f0e"
+    assert "tab:" not in html

@@ -148,3 +148,21 @@ def test_rejects_a_model_that_does_not_take_28x28_digits():
 def test_rejects_something_that_is_not_a_model_before_loading_anything():
     with pytest.raises(TypeError, match="`model` must be a Keras model"):
         DigitInspector("lenet5_modern")
+
+
+def test_maps_share_one_fixed_scale_white_for_high(inspector):
+    import io
+
+    from PIL import Image
+
+    inspector.controls["layer"].value = "C3"
+    maps = inspector.feature_maps
+    assert inspector.display_cmap == "gray"                  # ReLU: nothing below 0
+    assert inspector.display_range == (0.0, pytest.approx(float(maps.max())))
+    assert f"black = 0, white = {float(maps.max()):.3g}" in inspector.status.value
+    brightest = int(np.argmax(maps.max(axis=(0, 1))))       # the map with the largest value
+    with Image.open(io.BytesIO(bytes(inspector.maps.children[brightest].value))) as im:
+        assert np.asarray(im).max() == 255
+    with Image.open(io.BytesIO(bytes(inspector.digit_image.value))) as im:
+        digit = np.asarray(im)[::6, ::6]
+    np.testing.assert_allclose(digit, inspector._images[inspector.index], atol=1)  # 255 white

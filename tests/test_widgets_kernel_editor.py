@@ -228,3 +228,110 @@ def test_kernel_editor_rejects_bad_arguments(kwargs, error, match):
 def test_kernel_editor_set_kernel_rejects_bad_kernels(editor, kernel, match):
     with pytest.raises(ValueError, match=match):
         editor.set_kernel(kernel)
+
+
+# ----------------------------------------------------------------- the display convention
+
+def decoded(png) -> np.ndarray:
+    import io
+
+    from PIL import Image
+    with Image.open(io.BytesIO(bytes(png))) as im:
+        return np.asarray(im)
+
+
+def scaled_identity(factor):
+    k = np.zeros((3, 3))
+    k[1, 1] = factor
+    return k
+
+
+def test_kernel_editor_scaled_identities_give_different_pictures(photo_editor):
+    pictures, ranges = [], []
+    for factor in (1.0, 2.0, 0.5):
+        photo_editor.set_kernel(scaled_identity(factor))
+        pictures.append(bytes(photo_editor.output_image.value))
+        ranges.append(photo_editor.output_range)
+        assert photo_editor.display_range == (0.0, 1.0)          # the input's scale
+        assert photo_editor.display_cmap == "gray"
+        assert f"weights sum to {factor:g}" in photo_editor.status.value
+    assert len(set(pictures)) == 3
+    assert ranges == [(0.0, 1.0), (0.0, 2.0), (0.0, 0.5)]
+    one, two, half = (decoded(p).astype(float).mean() for p in pictures)
+    assert half < one < two                                        # darker, brighter
+    assert "black = 0, white = 1" in photo_editor.status.value
+    assert "can produce 0 to 0.5 from inputs 0 to 1" in photo_editor.status.value
+
+
+def test_kernel_editor_identity_picture_is_the_input_white_for_high(editor):
+    editor.controls["preset"].value = "identity"
+    pixels = decoded(editor.output_image.value)                     # (H*s, W*s) grey
+    s = editor._scale
+    np.testing.assert_array_equal(pixels[::s, ::s], np.round(255 * editor.image))
+    np.testing.assert_array_equal(decoded(editor.input_image.value), pixels)
+    bar = decoded(editor.colour_bar.value)
+    assert bar[0, 0] == 0 and bar[0, -1] == 255
+
+
+def test_kernel_editor_kernel_scale_uses_what_the_kernel_can_produce(editor):
+    editor.set_kernel(scaled_identity(2.0))
+    editor.controls["scale"].value = "kernel"
+    assert editor.display_range == (0.0, 2.0) and editor.display_cmap == "gray"
+    assert "black = 0, white = 2 (the range this kernel can produce from inputs 0 to 1)" \
+        in editor.status.value
+    editor.controls["preset"].value = "sobel_x"
+    assert editor.display_range == (-4.0, 4.0) and editor.display_cmap == "RdBu_r"
+    assert "blue = -4, white = 0, red = 4" in editor.legend
+    editor.controls["preset"].value = "sharpen"
+    assert editor.display_range == (-5.0, 5.0)
+    assert "made symmetric about 0" in editor.status.value
+
+
+def test_kernel_editor_signed_kernel_is_diverging_on_the_input_scale(editor):
+    editor.controls["preset"].value = "sobel_x"
+    assert editor.output_range == (-4.0, 4.0)
+    assert editor.display_range == (-1.0, 1.0) and editor.display_cmap == "RdBu_r"
+    assert editor.display_range[0] == -editor.display_range[1]
+    pixels = decoded(editor.output_image.value)                      # (H*s, W*s, 3) RGB
+    s = editor._scale
+    fm = editor.feature_map
+    zero = tuple(pixels[::s, ::s][fm == 0][0])
+    assert abs(int(zero[0]) - int(zero[2])) < 10                    # white-ish: R = B at 0
+    red = pixels[::s, ::s][fm >= 1][0]
+    assert red[0] > red[2]                                           # positive: red
+
+
+def test_kernel_editor_auto_range_stretches_and_says_so(editor):
+    editor.set_kernel(scaled_identity(0.5))
+    before, status = bytes(editor.output_image.value), editor.status.value
+    count = editor.redraw_count
+    editor.controls["auto_range"].value = True
+    assert editor.redraw_count == count + 1
+    assert bytes(editor.output_image.value) != before and editor.status.value != status
+    assert editor.display_range == (0.0, 0.5)
+    assert "auto range: stretched" in editor.status.value
+    editor.controls["auto_range"].value = False
+    assert bytes(editor.output_image.value) == before
+    assert editor.display_range == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("name, value", [("auto_range", "yes"), ("auto_range", 2),
+                                         ("scale", "stretch"), ("scale", 1)])
+def test_kernel_editor_refuses_bad_scale_values(editor, name, value):
+    from cnnlab.widgets._controls import ControlValueError
+
+    shown = editor.controls[name].value
+    picture = editor.output_image.value
+    with pytest.raises(ControlValueError, match=f"`{name}` must be"):
+        editor.controls[name].value = value
+    assert editor.controls[name].value == shown and editor.output_image.value == picture
+    assert editor.status.value.startswith("Refused:")
+
+
+def test_kernel_editor_custom_image_range_includes_zero_for_the_padding():
+    image = np.full((6, 6), 2.0)
+    image[2, 2] = 3.0
+    e = KernelEditor(image=image, preset="identity")
+    assert e.input_range == (0.0, 3.0)
+    assert e.output_range == (0.0, 3.0) and e.display_range == (0.0, 3.0)
+    assert e._input_note.value == "black = 0, white = 3"

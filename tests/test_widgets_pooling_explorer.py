@@ -201,3 +201,14 @@ def test_pooling_explorer_refuses_an_unknown_kind():
 def test_pooling_explorer_refuses_a_pool_size_off_the_slider():
     with pytest.raises(ValueError, match="`pool_size` must be at most 6"):
         PoolingExplorer(pool_size=7)
+
+
+def test_pooling_explorer_digit_is_shaded_white_for_high_and_says_so():
+    e = PoolingExplorer("digit 28x28")
+    fig, ax = plt.subplots()
+    plot.show_pooling(e.feature_map, ax, fontsize=4)
+    assert "black = 0, white = 1" in ax.get_title()
+    (cells,) = [c for c in ax.collections if c.get_gid() == "cells"]
+    colours = cells.get_facecolors()[:e.feature_map.size, :3].mean(axis=1).reshape(28, 28)
+    ink, paper = e.feature_map == e.feature_map.max(), e.feature_map == 0
+    assert colours[ink].min() > 0.99 and colours[paper].max() < 0.01

@@ -1,6 +1,7 @@
 """Every Keras model of the course, one module per family (lesson 07 onwards).
 
-- :mod:`cnnlab.models.mnist_cnn`  the lesson-07 MNIST network and :func:`forward_numpy`
+- :mod:`cnnlab.models.mnist_cnn`  the lesson-07 MNIST network, its trained copy
+  (:func:`load_mnist_cnn`) and :func:`forward_numpy`
 - :mod:`cnnlab.models.lenet`      LeNet-5, classic and modern, with its tables (lesson 09)
 - :mod:`cnnlab.models.classic`    AlexNet, VGG-16, NiN, Inception (lesson 10)
 - :mod:`cnnlab.models.resnet`     residual, plain and bottleneck blocks, ResNet builders (lesson 11)
@@ -31,12 +32,15 @@ from .classic import (
     inception_module,
 )
 from .lenet import Subsampling, TableConv2D, build_lenet5
-from .mnist_cnn import MNIST_SHAPE, SUPPORTED_LAYERS, build_mnist_cnn, forward_numpy, mnist_cnn_layers
+from .mnist_cnn import (
+    MNIST_SHAPE, SUPPORTED_LAYERS, build_mnist_cnn, forward_numpy, load_mnist_cnn, mnist_cnn_layers,
+)
 from .resnet import bottleneck_block, build_plain, build_resnet, plain_block, residual_block
 from .saved import load_model
 
 __all__ = [
-    "build_mnist_cnn", "mnist_cnn_layers", "forward_numpy", "SUPPORTED_LAYERS", "MNIST_SHAPE",
+    "build_mnist_cnn", "load_mnist_cnn", "mnist_cnn_layers", "forward_numpy", "SUPPORTED_LAYERS",
+    "MNIST_SHAPE",
     # lesson 09
     "build_lenet5", "Subsampling", "TableConv2D",
     # lesson 10

@@ -5,6 +5,9 @@ layer names, so ``model.summary()`` and ``model.get_layer("conv1")`` read the
 same on every run. Their weights come from seeded initialisers: the same
 ``seed`` gives the same untrained network.
 
+:func:`load_mnist_cnn` opens the trained copy the course ships
+(``data/weights/mnist_cnn.keras``, made by ``python -m cnnlab.train mnist-cnn``).
+
 :func:`forward_numpy` runs a chain of layers with the hand-written numpy
 kernels of :mod:`cnnlab.kernels`, reading the weights out of a Keras model,
 so a lesson can check that the library computes nothing more than
@@ -21,7 +24,8 @@ from .._validate import (
     check_real, check_seed, describe, side_after, smallest_side,
 )
 
-__all__ = ["build_mnist_cnn", "mnist_cnn_layers", "forward_numpy", "SUPPORTED_LAYERS", "MNIST_SHAPE"]
+__all__ = ["build_mnist_cnn", "load_mnist_cnn", "mnist_cnn_layers", "forward_numpy",
+           "SUPPORTED_LAYERS", "MNIST_SHAPE"]
 
 MNIST_SHAPE = (28, 28, 1)
 #: (kernel, stride, padding) of the layers of build_mnist_cnn that shrink the grid.
@@ -116,6 +120,34 @@ def build_mnist_cnn(seed=0, *, input_shape=MNIST_SHAPE, n_classes=10, dropout=0.
     outputs = layers.Dense(n_classes, activation="softmax", kernel_initializer=init(4),
                            name="output")(x)
     return keras.Model(inputs, outputs, name="mnist_cnn")
+
+
+def load_mnist_cnn():
+    """The lesson-07 network trained on MNIST, as the course ships it (lesson 07).
+
+    The same architecture as :func:`build_mnist_cnn` (same layer names),
+    trained by ``python -m cnnlab.train mnist-cnn`` (2 epochs, about a minute
+    on 2 cores); its record, with the test accuracy of every epoch, is
+    ``cnnlab.weights.load_json("mnist_cnn.json")``. The file is checked first
+    (present, whole, the shipped SHA-256).
+
+    Returns
+    -------
+    keras.Model
+        ``(N, 28, 28, 1)`` images in [0, 1] -> ``(N, 10)`` probabilities;
+        uncompiled (``compile`` it to ``evaluate`` or train it further).
+
+    Raises
+    ------
+    cnnlab.weights.ModelFileError
+        When ``data/weights/mnist_cnn.keras`` is missing (also a
+        ``FileNotFoundError``) or damaged; the message names the file and the
+        commands that restore it (``git checkout -- data/weights/mnist_cnn.keras``)
+        or make it again (``python -m cnnlab.train mnist-cnn``).
+    """
+    from .saved import open_model
+
+    return open_model("mnist_cnn", "name")
 
 
 # --------------------------------------------------------------------------

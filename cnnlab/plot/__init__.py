@@ -13,7 +13,8 @@ in the module for what it draws:
 - :mod:`~cnnlab.plot.course_map`    the lessons and what each builds on
 
 over the checks (``_checks``), the cell and layout pieces (``_parts``,
-shared with :mod:`cnnlab.widgets`) and the PNG encoder (``_png``). What
+shared with :mod:`cnnlab.widgets`), the PNG encoder (``_png``) and the
+colour ranges (``_ranges``). What
 the step pictures draw is computed in :mod:`cnnlab.steps`
 (:func:`convolution_frames`, :func:`arithmetic_example`,
 :data:`ARITHMETIC_CASES`); :func:`confusion_counts` comes from
@@ -25,6 +26,15 @@ the steps of a computation, ``draw_*`` draws diagrams (a network, the
 course). Two older names keep working beside the names that follow the
 rule: ``confusion_matrix`` is :func:`show_confusion_matrix` and
 ``show_convolution_frames`` is :func:`plot_convolution_frames`.
+
+Display rule: where brightness is the point, the colour range is fixed
+(:func:`feature_map_range`: what a kernel can produce from its input's
+range; :func:`data_scale`: from 0 to the largest value), never stretched
+from a map's minimum to its maximum unless asked (``range="auto"``);
+non-negative maps are grey with white = high (``"gray"``), signed maps
+diverging about 0 (``"RdBu_r"``, ``-m`` to ``+m``, blue < 0 < red); a
+colour bar or the numbers in the cells say what the colours stand for
+(:meth:`ColourScale.legend` writes it as text).
 
 Return rule: a figure of one panel takes ``ax=None`` (a new figure when
 omitted) and returns the Axes it drew into; a figure of several panels
@@ -44,10 +54,14 @@ from ..steps import (
 )
 from ._checks import MAX_CELL_TEXT, MAX_FONT_SIZE, MAX_FORMAT_WIDTH
 from ._parts import (
-    CELL_INCHES, CURRENT_FILL, GRID_CELL_INCHES, INPUT_FILL, KERNEL_FILL, OUTPUT_FILL, PAD_EDGE,
-    PAD_UNDER_FILL, WINDOW_COLOUR, WINDOW_COLOURS, WINDOW_FILL,
+    CELL_INCHES, CURRENT_FILL, GRID_CELL_INCHES, INPUT_EDGE, INPUT_FILL, KERNEL_FILL, OUTPUT_FILL,
+    PAD_EDGE, PAD_UNDER_FILL, WINDOW_COLOUR, WINDOW_COLOURS, WINDOW_FILL, WINDOW_HEX,
 )
 from ._png import MAX_PNG_PIXELS, array_to_png
+from ._ranges import (
+    GREY_CMAP, RANGE_MODES, SIGNED_CMAP, ColourScale, colour_scale, data_scale, feature_map_range,
+    stretch_scale,
+)
 from .architecture import ARCHITECTURE_COLOURS, MAX_BLOCKS, draw_architecture
 from .arithmetic import (
     MAX_ANIMATION_FRAMES, MAX_FRAME_PANELS, plot_convolution_frame, plot_convolution_frames,
@@ -84,6 +98,9 @@ __all__ = [
     "draw_architecture", "draw_course_map",
     # outside the rules, and the names lessons called first
     "save_convolution_animation", "array_to_png", "confusion_matrix", "show_convolution_frames",
+    # the display convention: fixed colour ranges and the colour maps they pick
+    "feature_map_range", "colour_scale", "data_scale", "stretch_scale", "ColourScale",
+    "GREY_CMAP", "SIGNED_CMAP", "RANGE_MODES",
     # the records the step pictures draw, and the counts a confusion matrix draws
     "ConvolutionFrame", "convolution_frames", "arithmetic_example", "ARITHMETIC_CASES",
     "confusion_counts",
@@ -95,7 +112,7 @@ __all__ = [
     "MAX_ANIMATION_FRAMES", "MAX_POOL_SIDE", "POOL_KINDS", "MIN_POOL_FONT", "MAX_LINES",
     "MAX_LOSS_STEPS", "MAX_LEVELS", "MAX_BLOCKS", "MAX_PNG_PIXELS", "MAX_FORMAT_WIDTH",
     "MAX_CELL_TEXT", "MAX_FONT_SIZE", "CELL_INCHES", "GRID_CELL_INCHES", "WINDOW_COLOUR",
-    "WINDOW_FILL", "OUTPUT_FILL", "INPUT_FILL", "KERNEL_FILL", "CURRENT_FILL", "PAD_EDGE",
+    "WINDOW_HEX", "INPUT_EDGE", "WINDOW_FILL", "OUTPUT_FILL", "INPUT_FILL", "KERNEL_FILL", "CURRENT_FILL", "PAD_EDGE",
     "PAD_UNDER_FILL", "WINDOW_COLOURS", "ARCHITECTURE_COLOURS",
 ]
 

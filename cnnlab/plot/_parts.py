@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
 from ._checks import check_axes
 
 WINDOW_COLOUR = "tab:orange"
+WINDOW_HEX = to_hex(WINDOW_COLOUR)   # "#ff7f0e": the same orange for CSS (HTML pictures)
+INPUT_EDGE = "#1f77b4"      # dashed outline of the real input inside its padding
 WINDOW_FILL = "#fde9b8"
 OUTPUT_FILL = "#c7e9c0"
 INPUT_FILL = "#d6e6f5"      # input cells (blue, as in Dumoulin & Visin's guide)

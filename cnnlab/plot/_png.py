@@ -2,6 +2,8 @@
 
 The fast path of the widgets: every redraw of an explorer's picture is one
 call of :func:`array_to_png`, replacing the value of an ``ipywidgets.Image``.
+The callers give the fixed range to draw (``vmin``, ``vmax``, ``cmap`` of a
+:class:`~cnnlab.plot.ColourScale`); a colour bar is :func:`colour_bar_png`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from PIL import Image
 from .._validate import as_array, check_int, describe
 from ._checks import check_number
 
-__all__ = ["array_to_png", "MAX_PNG_PIXELS"]
+__all__ = ["array_to_png", "colour_bar_png", "MAX_PNG_PIXELS"]
 
 MAX_PNG_PIXELS = 4096 * 4096
 
@@ -57,7 +59,11 @@ def array_to_png(a, *, cmap="gray", vmin=None, vmax=None, scale=1) -> bytes:
     a : (H, W) array_like
     cmap : str or Colormap
     vmin, vmax : float, optional
-        Value range; by default the array's minimum and maximum.
+        Value range. By default the array's minimum and maximum: a stretch
+        that makes every map span black to white whatever its values, so
+        callers drawing a feature map pass a fixed range (the course's
+        explorers take it from :func:`feature_map_range` or
+        :func:`data_scale`; ``ColourScale.legend()`` says it in words).
     scale : int
         Each value becomes a ``scale x scale`` block of pixels (nearest
         neighbour); the image may have at most ``MAX_PNG_PIXELS`` (4096 x 4096)
@@ -95,3 +101,31 @@ def array_to_png(a, *, cmap="gray", vmin=None, vmax=None, scale=1) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+def colour_bar_png(vmin, vmax, *, cmap="gray", width=256, height=12) -> bytes:
+    """A horizontal colour bar from ``vmin`` (left) to ``vmax`` (right) as PNG bytes.
+
+    Parameters
+    ----------
+    vmin, vmax : float
+        ``vmin < vmax``; the ends of the scale it shows.
+    cmap : str or Colormap
+    width, height : int
+        Pixels, 2 to 1024 and 1 to 64.
+
+    Returns
+    -------
+    bytes
+        A ``width`` x ``height`` PNG, the colours of :func:`array_to_png` for
+        ``width`` values evenly spaced from ``vmin`` to ``vmax``.
+    """
+    lo, hi = check_number(vmin, "vmin"), check_number(vmax, "vmax")
+    if not lo < hi:
+        raise ValueError(f"`vmin` ({lo:g}) must be smaller than `vmax` ({hi:g})")
+    width, height = check_int(width, "width", minimum=2), check_int(height, "height", minimum=1)
+    if width > 1024 or height > 64:
+        raise ValueError(f"`width` and `height` must be at most 1024 and 64 pixels, got "
+                         f"{width} and {height}")
+    ramp = np.tile(np.linspace(lo, hi, width), (height, 1))             # (height, width)
+    return array_to_png(ramp, cmap=cmap, vmin=lo, vmax=hi)

@@ -7,6 +7,7 @@ matrix (lesson 09), rows of images (lesson 12).
 
 from __future__ import annotations
 
+import builtins
 import math
 
 import matplotlib.pyplot as plt
@@ -20,6 +21,7 @@ from ._checks import (
     check_names, check_number, check_side, check_text,
 )
 from ._parts import WINDOW_COLOUR, format_number, new_axes, text_colour
+from ._ranges import ColourScale, check_range_mode, pick_scale
 
 __all__ = [
     "show_matrix", "show_kernel", "show_feature_maps", "show_image_grid",
@@ -37,8 +39,8 @@ MAX_CLASSES = 100           # most classes confusion_matrix draws
 MAX_TABLE_SIDE = 64         # most maps (rows or columns) show_connection_table draws
 
 
-def show_matrix(a, ax=None, *, title=None, fmt="{:g}", cmap="Greys", highlight=None,
-                annotate=True, vmin=None, vmax=None):
+def show_matrix(a, ax=None, *, title=None, fmt="{:g}", cmap=None, highlight=None,
+                annotate=True, vmin=None, vmax=None, range="shared", colorbar=None):
     """Draw a small matrix as a heat map with its numbers written in the cells.
 
     Introduced in lesson 02 (and used for 1D windows in lesson 01).
@@ -54,8 +56,11 @@ def show_matrix(a, ax=None, *, title=None, fmt="{:g}", cmap="Greys", highlight=N
         Format of the numbers: ``"{:.2f}"``, ``".2f"`` and ``"%.2f"`` all
         write two decimals (a ``str.format`` template, a format spec or a
         printf-style format).
-    cmap : str or Colormap
-        Colour map of the cells.
+    cmap : str or Colormap, optional
+        Colour map of the cells. By default grey with white = high
+        (``"gray"``: a 1 is white, a 0 black) for a matrix with no negative
+        values, and the diverging ``"RdBu_r"`` centred on 0 (blue < 0 <
+        red) for one with negative values.
     highlight : (row, col, height, width) tuple, optional
         Outline this rectangle of cells (a sliding window, say).
     annotate : bool
@@ -63,12 +68,21 @@ def show_matrix(a, ax=None, *, title=None, fmt="{:g}", cmap="Greys", highlight=N
         ``MAX_ANNOTATED_CELLS`` (400) cells are drawn without numbers; at
         most ``MAX_MATRIX_CELLS`` (1024 x 1024) cells are drawn at all.
     vmin, vmax : float, optional
-        Fixed colour range (``vmin <= vmax``); by default the range of the
-        finite values.
+        Fixed ends of the colour range (``vmin <= vmax``), used as given;
+        they replace the ends ``range`` gives.
+    range : {"shared", "auto"} or (low, high)
+        ``"shared"`` (default): from 0 to the largest value, or from ``-m``
+        to ``+m`` (``m`` the largest ``|value|``) when some are negative, so
+        0 always has the same colour; ``"auto"``: stretched from the
+        smallest to the largest value (grey); a pair: that fixed range (made
+        symmetric about 0 when ``low < 0``).
+    colorbar : bool, optional
+        Add a colour bar; by default only when the numbers are not written.
 
     Returns
     -------
     matplotlib Axes
+        Its image (``ax.images[0]``) carries the colour limits and map.
     """
     a = as_array(a, "a", ndims=(1, 2), finite=False)
     grid = a if a.ndim == 2 else a[np.newaxis, :]           # (rows, cols)
@@ -77,26 +91,21 @@ def show_matrix(a, ax=None, *, title=None, fmt="{:g}", cmap="Greys", highlight=N
         raise ValueError(f"`a` must not be empty, got shape {a.shape}")
     check_at_most(grid.size, MAX_MATRIX_CELLS, "a", "cells")
     fmt = check_fmt(fmt)
-    cmap = check_cmap(cmap)
+    cmap = None if cmap is None else check_cmap(cmap)
     annotate = check_flag(annotate, "annotate")
     title = check_text(title)
-    vmin = None if vmin is None else check_number(vmin, "vmin")
-    vmax = None if vmax is None else check_number(vmax, "vmax")
-    if vmin is not None and vmax is not None and vmin > vmax:
-        raise ValueError(f"`vmin` ({vmin:g}) must not be larger than `vmax` ({vmax:g})")
-    finite = grid[np.isfinite(grid)]
-    if (vmin is None) != (vmax is None) and finite.size:  # one end given: the other from the data
-        if vmin is not None and vmin > finite.max():
-            vmax = vmin                                   # every cell at the lowest colour
-        elif vmax is not None and vmax < finite.min():
-            vmin = vmax
+    scale = pick_scale(range, [grid], vmin=vmin, vmax=vmax, cmap=cmap)
+    if colorbar is not None:
+        colorbar = check_flag(colorbar, "colorbar")
     if highlight is not None:
         highlight = check_highlight(highlight, grid.shape)
     ax = new_axes(ax, (min(0.5 * cols + 0.6, 10), min(0.5 * rows + 0.6, 10)))
 
-    im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=vmin, vmax=vmax,
-                   interpolation="nearest")
+    im = ax.imshow(np.ma.masked_invalid(grid), cmap=scale.cmap, vmin=scale.vmin,
+                   vmax=scale.vmax, interpolation="nearest")
     small = grid.size <= MAX_ANNOTATED_CELLS
+    if colorbar or (colorbar is None and not (annotate and small)):
+        ax.figure.colorbar(im, ax=ax, shrink=0.8).ax.tick_params(labelsize=8)
     if annotate and small:
         size = 12 if max(rows, cols) <= 8 else 9 if max(rows, cols) <= 14 else 7
         for (r, c), v in np.ndenumerate(grid):
@@ -108,8 +117,8 @@ def show_matrix(a, ax=None, *, title=None, fmt="{:g}", cmap="Greys", highlight=N
         ax.set_yticks(np.arange(-0.5, rows), minor=True)
         ax.grid(which="minor", color="0.7", linewidth=0.8)
         ax.tick_params(which="both", length=0, labelsize=8)
-        ax.set_xticks(range(cols) if cols <= 16 else [])
-        ax.set_yticks(range(rows) if rows <= 16 and a.ndim == 2 else [])
+        ax.set_xticks(np.arange(cols) if cols <= 16 else [])   # (`range` is an argument here)
+        ax.set_yticks(np.arange(rows) if rows <= 16 and a.ndim == 2 else [])
     else:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -122,7 +131,8 @@ def show_matrix(a, ax=None, *, title=None, fmt="{:g}", cmap="Greys", highlight=N
     return ax
 
 
-def show_kernel(k, ax=None, *, title=None, fmt="{:.3g}", cmap="RdBu_r", annotate=True):
+def show_kernel(k, ax=None, *, title=None, fmt="{:.3g}", cmap="RdBu_r", annotate=True,
+                colorbar=None):
     """Draw a kernel with its weights, on a diverging colour map centred on 0.
 
     Introduced in lesson 02. Positive weights are red, negative ones blue and
@@ -139,6 +149,8 @@ def show_kernel(k, ax=None, *, title=None, fmt="{:.3g}", cmap="RdBu_r", annotate
         A diverging colour map.
     annotate : bool
         Write the weights in the cells.
+    colorbar : bool, optional
+        Add a colour bar; by default only when the weights are not written.
 
     Returns
     -------
@@ -149,15 +161,20 @@ def show_kernel(k, ax=None, *, title=None, fmt="{:.3g}", cmap="RdBu_r", annotate
         raise ValueError(f"`k` must not be empty, got shape {k.shape}")
     largest = float(np.max(np.abs(k)))
     limit = KERNEL_COLOUR_MARGIN * largest if largest > 0 else 1.0   # softer extremes
-    limit = limit if math.isfinite(limit) else largest               # weights near 1e308
+    limit = min(limit, float(np.finfo(np.float64).max) / 2)          # -limit..limit stays finite
     return show_matrix(k, ax, title=title, fmt=fmt, cmap=cmap, annotate=annotate,
-                       vmin=-limit, vmax=limit)
+                       vmin=-limit, vmax=limit, colorbar=colorbar)
 
 
-def show_feature_maps(maps, ncols=8, titles=None, cmap="viridis"):
-    """Draw several 2D maps in a grid, each with its own colour range.
+def show_feature_maps(maps, ncols=8, titles=None, cmap=None, *, range="shared", vmin=None,
+                      vmax=None, colorbar=True):
+    """Draw several 2D maps in a grid, on one colour scale unless asked otherwise.
 
-    Introduced in lesson 04.
+    Introduced in lesson 04. By default every panel shares one fixed scale
+    (so brighter means larger across panels): grey from 0 (black) to the
+    largest value (white) when no map has negative values, else the
+    diverging ``"RdBu_r"`` from ``-m`` to ``+m`` (blue < 0 < red, white =
+    0); one colour bar says what the colours stand for.
 
     Parameters
     ----------
@@ -168,7 +185,19 @@ def show_feature_maps(maps, ncols=8, titles=None, cmap="viridis"):
         Panels per row.
     titles : list of str, optional
         One title per map; by default ``"map 0"``, ``"map 1"``, ...
-    cmap : str or Colormap
+    cmap : str or Colormap, optional
+        Replaces the colour map picked above (the limits stay).
+    range : {"shared", "auto"}, (low, high) or list of (low, high)
+        ``"shared"``: one scale for all maps, as above; ``"auto"``: each map
+        stretched from its own minimum (black) to its maximum (white), each
+        with its own colour bar (shapes show, brightness does not compare);
+        a pair: that fixed range for every map (symmetric about 0 when
+        ``low < 0``); a list: one pair per map, e.g. the range its kernel
+        can produce, :func:`feature_map_range`.
+    vmin, vmax : float, optional
+        Fixed ends of the colour range for every map, used as given.
+    colorbar : bool
+        Draw the colour bar(s).
 
     At most ``MAX_FEATURE_MAPS`` (256) maps, each of at most
     ``MAX_MATRIX_CELLS`` cells.
@@ -176,29 +205,61 @@ def show_feature_maps(maps, ncols=8, titles=None, cmap="viridis"):
     Returns
     -------
     matplotlib Figure
-        One Axes per map.
+        One Axes per map (each image carries its colour limits and map),
+        then the colour bars.
     """
     panels = _map_list(maps)
     n = len(panels)
     ncols = min(check_int(ncols, "ncols", minimum=1), n)
-    cmap = check_cmap(cmap)
+    cmap = None if cmap is None else check_cmap(cmap)
     if titles is None:
-        titles = [f"map {i}" for i in range(n)]
+        titles = [f"map {i}" for i in builtins.range(n)]
     elif isinstance(titles, str) or not isinstance(titles, (list, tuple, np.ndarray)) \
             or len(titles) != n:
         raise ValueError(f"`titles` must hold one title per map ({n}), got {describe(titles)}")
+    colorbar = check_flag(colorbar, "colorbar")
+    scales = _panel_scales(range, panels, vmin, vmax, cmap)
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.8 * ncols, 1.9 * nrows),
+    shared = len(set(scales)) == 1
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.8 * ncols + (0.8 if colorbar else 0),
+                                                    1.9 * nrows),
                              squeeze=False, layout="constrained")
+    shown = []
     for i, ax in enumerate(axes.flat):
         if i >= n:
             ax.remove()
             continue
-        ax.imshow(panels[i], cmap=cmap, interpolation="nearest")
+        im = ax.imshow(panels[i], cmap=scales[i].cmap, vmin=scales[i].vmin,
+                       vmax=scales[i].vmax, interpolation="nearest")
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(str(titles[i]), fontsize=9)
+        shown.append(ax)
+        if colorbar and not shared:
+            bar = fig.colorbar(im, ax=ax, shrink=0.8, ticks=[scales[i].vmin, scales[i].vmax])
+            bar.ax.tick_params(labelsize=7)
+    if colorbar and shared:
+        bar = fig.colorbar(shown[0].images[0], ax=shown, shrink=0.8)
+        bar.ax.tick_params(labelsize=8)
+        bar.set_label(scales[0].legend(), fontsize=8)
     return fig
+
+
+def _panel_scales(mode, panels, vmin, vmax, cmap):
+    """One :class:`ColourScale` per panel of :func:`show_feature_maps`."""
+    if isinstance(mode, np.ndarray) and mode.ndim == 2:
+        mode = list(mode)
+    if isinstance(mode, (list, tuple)) and mode \
+            and all(isinstance(m, (tuple, list, np.ndarray)) for m in mode):   # a pair per map
+        if len(mode) != len(panels):
+            raise ValueError(f"`range` must hold one (low, high) pair per map ({len(panels)}), "
+                             f"got {len(mode)}")
+        return [pick_scale(check_range_mode(m, f"range[{i}]"), [p], vmin=vmin, vmax=vmax,
+                           cmap=cmap) for i, (m, p) in enumerate(zip(mode, panels))]
+    mode = check_range_mode(mode)
+    if mode == "auto":
+        return [pick_scale(mode, [p], vmin=vmin, vmax=vmax, cmap=cmap) for p in panels]
+    return [pick_scale(mode, panels, vmin=vmin, vmax=vmax, cmap=cmap)] * len(panels)
 
 
 def _map_list(maps) -> list[np.ndarray]:
@@ -231,7 +292,7 @@ def _map_list(maps) -> list[np.ndarray]:
 
 
 def show_image_grid(rows, *, row_labels=None, titles=None, cmap="gray", vmin=0.0, vmax=1.0,
-                    size=1.6):
+                    size=1.6, colorbar=True):
     """Rows of grey images on one shared brightness scale, e.g. noisy / denoised / clean.
 
     Introduced in lesson 12.
@@ -249,6 +310,8 @@ def show_image_grid(rows, *, row_labels=None, titles=None, cmap="gray", vmin=0.0
         The brightness range shared by every panel (``[0, 1]`` by default).
     size : float
         Side of one panel in inches, 0.2 to 10.
+    colorbar : bool
+        Draw one colour bar for the shared scale (black = ``vmin``, white = ``vmax``).
 
     At most ``MAX_PANELS`` (400) images, each of at most ``MAX_MATRIX_CELLS`` pixels.
 
@@ -280,7 +343,9 @@ def show_image_grid(rows, *, row_labels=None, titles=None, cmap="gray", vmin=0.0
     if vmin > vmax:
         raise ValueError(f"`vmin` ({vmin:g}) must not be larger than `vmax` ({vmax:g})")
     size = check_between(size, "size", 0.2, 10.0, unit=" inches")
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols + 0.6, size * n_rows),
+    colorbar = check_flag(colorbar, "colorbar")
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(size * n_cols + (1.3 if colorbar else 0.6),
+                                                      size * n_rows),
                              squeeze=False, layout="constrained")
     for i, row in enumerate(grid):
         for j, image in enumerate(row):
@@ -292,6 +357,10 @@ def show_image_grid(rows, *, row_labels=None, titles=None, cmap="gray", vmin=0.0
                 ax.set_title(str(titles[j]), fontsize=9)
         if row_labels is not None:
             axes[i, 0].set_ylabel(str(row_labels[i]), fontsize=10)
+    if colorbar:
+        bar = fig.colorbar(axes[0, 0].images[0], ax=axes, shrink=min(0.9, 2.5 / n_rows + 0.3))
+        bar.ax.tick_params(labelsize=8)
+        bar.set_label(ColourScale(vmin, vmax, cmap).legend(), fontsize=8)
     return fig
 
 

@@ -12,6 +12,7 @@ from matplotlib.patches import Rectangle
 
 from ..steps import pooling_layout
 from ._checks import check_axes, check_fmt, check_font, check_text
+from ._ranges import data_scale
 from ._parts import (
     CELL_FONT, CELL_INCHES, GAP, PAD_EDGE, WINDOW_COLOURS, fit_font, format_number, grid_cell,
     new_axes, pair_text, pool_span,
@@ -36,9 +37,13 @@ def show_pooling(x, ax=None, *, pool_size=2, stride=None, padding="valid", kind=
     :func:`cnnlab.kernels.max_pool2d` / ``avg_pool2d`` / ``sum_pool2d``.
 
     When the cells are too small for numbers (a font under ``MIN_POOL_FONT``
-    points, e.g. a 28x28 digit), both grids are drawn in greys instead and
-    max pooling outlines the winner of every window that is not flat
-    (average and sum pooling draw no windows then).
+    points, e.g. a 28x28 digit), both grids are drawn in greys instead
+    (white = high, on a fixed scale from 0 that the title states; the
+    output shares the input's scale except for sum pooling) and max pooling
+    outlines the winner of every window that is not flat (average and sum
+    pooling draw no windows then). With numbers, the input cells are shaded
+    lightly on the same scale (mid-grey = 0, white = the largest value;
+    light blue to light red when the map has negative values).
 
     Parameters
     ----------
@@ -79,15 +84,35 @@ def show_pooling(x, ax=None, *, pool_size=2, stride=None, padding="valid", kind=
         h, w = layout.x.shape
         title = (f"{kind} pooling {ph}x{pw}, stride {pair_text((sh, sw))}, {layout.padding}: "
                  f"{h}x{w} → {layout.out.shape[0]}x{layout.out.shape[1]}")
+        if fontsize < MIN_POOL_FONT:                  # shaded, without numbers: say the shades
+            in_scale, out_scale = _scales(layout)
+            title += f" · {in_scale.legend()}" + (
+                "" if out_scale == in_scale else f" (output: {out_scale.legend()})")
     ax.set_title(title, fontsize=min(max(fontsize, 9), 11))
     return ax
 
 
-def _grey_shades(a, darkest):
-    """Function from a value of ``a`` to a grey, white at the minimum, ``darkest`` at the maximum."""
-    lo, hi = float(np.min(a)), float(np.max(a))
-    greys = matplotlib.colormaps["Greys"]
-    return lambda v: greys(darkest * (v - lo) / (hi - lo) if hi > lo else 0.0)
+def _shades(scale, soft: bool):
+    """Function from a value to its colour on ``scale`` (a :class:`ColourScale`).
+
+    ``soft`` keeps to the light part of the map (from mid-grey to white, or
+    light blue to light red), so numbers written on the cells stay readable.
+    """
+    cmap = matplotlib.colormaps[scale.cmap] if isinstance(scale.cmap, str) else scale.cmap
+    span = scale.vmax - scale.vmin
+
+    def shade(v):
+        t = min(max((v - scale.vmin) / span, 0.0), 1.0) if span > 0 else 0.0
+        if soft:
+            t = 0.25 + 0.5 * t if scale.signed else 0.55 + 0.45 * t
+        return cmap(t)
+    return shade
+
+
+def _scales(layout):
+    """The scales of the feature map and of the output: shared, except for sum pooling."""
+    scale = data_scale(layout.x)                  # from 0 (or symmetric): fixed, not stretched
+    return scale, data_scale(layout.out) if layout.kind == "sum" else scale
 
 
 def _draw_pooling(ax, layout, fmt, fontsize):
@@ -95,7 +120,8 @@ def _draw_pooling(ax, layout, fmt, fontsize):
     h_out, w_out = layout.out.shape
     (top, _), (left, _) = layout.pads
     (ph, pw), annotate = layout.size, fontsize >= MIN_POOL_FONT
-    shade = _grey_shades(layout.x, 0.45 if annotate else 1.0)     # cell value -> colour
+    in_scale, out_scale = _scales(layout)
+    shade = _shades(in_scale, soft=annotate)                       # cell value -> colour
     cells = []
     for (r, c), v in np.ndenumerate(layout.padded):
         if np.isnan(v):
@@ -107,7 +133,7 @@ def _draw_pooling(ax, layout, fmt, fontsize):
                     fontsize=fontsize, gid="input", zorder=4)
     x0, y0 = wp + GAP, (hp - h_out) / 2                           # top-left of the output grid
     inset = 0.06 if layout.stride[0] >= ph and layout.stride[1] >= pw else 0.0
-    out_shade = _grey_shades(layout.out, 1.0)
+    out_shade = _shades(out_scale, soft=False)
     for i, j in np.ndindex(layout.out.shape):
         colour = WINDOW_COLOURS[2 * (i % 2) + j % 2]
         r0, c0 = layout.corners[i, j]

@@ -18,7 +18,10 @@ from .. import kernels
 from .._validate import as_array, check_pair
 from ..steps import channel_step
 from ._checks import check_figure, check_fmt, check_no_overflow, check_number, check_side
-from ._parts import OUTPUT_FILL, WINDOW_COLOUR, WINDOW_FILL, channel_equation, format_number
+from ._parts import (
+    INPUT_EDGE, OUTPUT_FILL, WINDOW_COLOUR, WINDOW_FILL, channel_equation, format_number,
+)
+from ._ranges import data_scale
 from .matrices import show_kernel, show_matrix
 
 __all__ = ["plot_conv1d_steps", "plot_conv2d_step", "plot_channel_step",
@@ -192,9 +195,9 @@ def plot_conv2d_step(x, kernel, position, *, bias=0.0, stride=1, fig=None, fmt="
     total = format_number(fmt, product.sum() + bias)
     bias_text = f" + {format_number(fmt, bias)}" if bias else ""
     show_kernel(product, axes[2], title=f"window × kernel\nsum{bias_text} = {total}", fmt=fmt)
-    lo, hi = float(y.min()), float(y.max())
+    scale = data_scale(y)                # the whole output's scale, from 0: cells keep their colour
     show_matrix(done, axes[3], title=f"output y[{row}, {col}] = {total}", fmt=fmt,
-                highlight=(row, col, 1, 1), vmin=lo, vmax=hi if hi > lo else lo + 1)
+                highlight=(row, col, 1, 1), vmin=scale.vmin, vmax=scale.vmax, cmap=scale.cmap)
     return fig
 
 
@@ -244,16 +247,15 @@ def plot_channel_step(x, kernel, position, *, bias=None, stride=1, padding=0, fm
     else:
         fig.clear()
     grid = fig.add_gridspec(c, 4, width_ratios=[wp, kw, kw, w_out])
-    lo, hi = float(np.min(step.padded)), float(np.max(step.padded))
+    scale = data_scale(step.padded)      # one scale for every channel, from 0
     (top_pad, _), (left_pad, _) = step.pads
     for ch in range(c):
         ax = fig.add_subplot(grid[ch, 0])
-        # a soft grey scale: the largest value is mid-grey, so the numbers stay readable
         show_matrix(step.padded[..., ch], ax, fmt=fmt, highlight=(step.top, step.left, kh, kw),
-                    vmin=lo, vmax=lo + 2.2 * (hi - lo) if hi > lo else lo + 1,
+                    vmin=scale.vmin, vmax=scale.vmax, cmap=scale.cmap,
                     title=f"input channel {ch}")
         ax.add_patch(Rectangle((left_pad - 0.5, top_pad - 0.5), wp - sum(step.pads[1]),
-                               hp - sum(step.pads[0]), fill=False, edgecolor="tab:blue",
+                               hp - sum(step.pads[0]), fill=False, edgecolor=INPUT_EDGE,
                                linestyle="--", linewidth=1.5, gid="input_region"))
         show_kernel(step.weights[..., ch], fig.add_subplot(grid[ch, 1]), fmt=fmt,
                     title=f"filter {f}, slice {ch}")
@@ -261,6 +263,6 @@ def plot_channel_step(x, kernel, position, *, bias=None, stride=1, padding=0, fm
                     title=f"product, sum = {format_number(fmt, step.sums[ch])}")
     out = step.output[..., f]
     show_matrix(out, fig.add_subplot(grid[:, 3]), fmt=fmt, highlight=(row, col, 1, 1),
-                cmap="Greens", title=f"output map {f}")
+                title=f"output map {f}")
     fig.suptitle(channel_equation(step, (row, col, f), fmt), fontsize=11)
     return fig

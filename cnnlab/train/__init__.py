@@ -1,13 +1,15 @@
-"""Training the course's Keras models: one loop, one command (lessons 09-12).
+"""Training the course's Keras models: one loop, one command (lessons 07-12).
 
 From a terminal, in the course folder (``--help`` after a subcommand lists its options)::
 
-    python -m cnnlab.train {lenet5,resnet,degradation,denoiser,style-features} [options]
+    python -m cnnlab.train {mnist-cnn,lenet5,resnet,degradation,gradient-norms,denoiser,style-features} [options]
 
 - :mod:`cnnlab.train.loop`     the fast loop (:func:`~cnnlab.train.loop.fit`), :class:`EpochLog`,
                                :func:`evaluate`, :func:`loss_and_accuracy`, :func:`predict_classes`
+- :mod:`cnnlab.train.mnist_cnn` the lesson-07 network, trained (lesson 07)
 - :mod:`cnnlab.train.lenet5`   :func:`train_lenet5` and its recipes (lesson 09)
 - :mod:`cnnlab.train.resnet`   :func:`train_resnet`, the degradation experiment (lesson 11)
+- :mod:`cnnlab.train.gradients` per-layer gradient norms of the degradation networks (lesson 11)
 - :mod:`cnnlab.train.denoise`  :func:`train_denoiser` (lesson 12)
 - :mod:`cnnlab.train.style`    :func:`train_style_features` (lesson 12)
 - :mod:`cnnlab.train.cli`      ``python -m cnnlab.train``

@@ -3,11 +3,13 @@
 From the course folder, one subcommand per trained model the course ships
 (:data:`cnnlab.weights.SHIPPED` lists each model with its command)::
 
+    python -m cnnlab.train mnist-cnn
     python -m cnnlab.train lenet5 --variant modern --out data/weights/lenet5_modern.keras
     python -m cnnlab.train resnet --name 14 --depth 14 --epochs 6 --shift 0 --label-smoothing 0.1
     python -m cnnlab.train degradation --depths 20,56 --widths 8,16,32 --epochs 6 --seeds 0,1
     python -m cnnlab.train denoiser
     python -m cnnlab.train style-features
+    python -m cnnlab.train gradient-norms
 
 ``python -m cnnlab.train <subcommand> --help`` lists its options. Every
 option is checked before anything is trained: a bad one prints the
@@ -27,16 +29,21 @@ from pathlib import Path
 
 from .._validate import MAX_EPOCHS, MAX_SEED, describe
 from ..weights import note_made_again, save_model, weights_path
+from .gradients import add_gradient_norms_parser, gradient_norms_command
 from .lenet5 import FAST_LIMIT, RECIPES, VARIANTS, check_out
+from .mnist_cnn import add_mnist_cnn_parser, mnist_cnn_command
 
 __all__ = ["MODELS", "PROG", "build_parser", "check_argv", "main"]
 
 PROG = "python -m cnnlab.train"
 #: The subcommands: the models (and the experiment) the course trains.
-MODELS = ("lenet5", "resnet", "degradation", "denoiser", "style-features")
+MODELS = ("mnist-cnn",
+          "lenet5", "resnet", "degradation", "gradient-norms", "denoiser", "style-features")
 DEFAULT_DEGRADATION = "degradation.json"
 #: What each subcommand reads, for the message when its data cannot be read.
-DATA = {"lenet5": "the MNIST data", "resnet": "Fashion-MNIST", "degradation": "Fashion-MNIST",
+DATA = {"mnist-cnn": "the MNIST data",
+        "lenet5": "the MNIST data", "resnet": "Fashion-MNIST", "degradation": "Fashion-MNIST",
+        "gradient-norms": "Fashion-MNIST",
         "denoiser": "the training data", "style-features": "the training data"}
 
 
@@ -62,8 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
                                "course ships in data/weights is made by one of these).")
     sub = parser.add_subparsers(dest="model", metavar="{" + ",".join(MODELS) + "}")
     parser.commands = {
+        "mnist-cnn": add_mnist_cnn_parser(sub),
         "lenet5": _lenet5_parser(sub), "resnet": _resnet_parser(sub),
         "degradation": _degradation_parser(sub), "denoiser": _denoiser_parser(sub),
+        "gradient-norms": add_gradient_norms_parser(sub),
         "style-features": _style_parser(sub),
     }
     return parser
@@ -368,7 +377,9 @@ def _style_features(args):
     return run, save
 
 
-SUBCOMMANDS = {"lenet5": _lenet5, "resnet": _resnet, "degradation": _degradation,
+SUBCOMMANDS = {"mnist-cnn": mnist_cnn_command,
+               "lenet5": _lenet5, "resnet": _resnet, "degradation": _degradation,
+               "gradient-norms": gradient_norms_command,
                "denoiser": _denoiser, "style-features": _style_features}
 
 

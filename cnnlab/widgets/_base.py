@@ -16,8 +16,8 @@ import numpy as np
 from IPython.display import display
 
 from ._controls import (
-    CUSTOM, ControlValueError, Guarded, flag_check, option_check, plain, shown, weight_check,
-    whole_number_check,
+    CUSTOM, ControlValueError, Guarded, flag_check, option_check, plain, range_check, shown,
+    weight_check, whole_number_check,
 )
 
 __all__ = ["Explorer", "KernelBoxes"]
@@ -83,6 +83,8 @@ class Explorer:
                                            lambda c=control: c.max)
             elif isinstance(control, widgets.IntText):
                 check = whole_number_check(name, *self._limits.get(name, (None, None, "")))
+            elif isinstance(control, widgets.FloatSlider):
+                check = range_check(name, lambda c=control: c.min, lambda c=control: c.max)
             elif isinstance(control, widgets.FloatText):
                 check = weight_check(name)
             elif isinstance(control, widgets.ToggleButton):

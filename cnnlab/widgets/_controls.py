@@ -20,8 +20,8 @@ import traitlets
 from .._validate import check_int, describe
 
 __all__ = [
-    "ControlValueError", "Guarded", "IntSlider", "IntText", "FloatText", "Dropdown",
-    "ToggleButtons", "ToggleButton", "Play", "CUSTOM", "MAX_WEIGHT", "MAX_VALUE",
+    "ControlValueError", "Guarded", "IntSlider", "IntText", "FloatText", "FloatSlider",
+    "Dropdown", "ToggleButtons", "ToggleButton", "Play", "CUSTOM", "MAX_WEIGHT", "MAX_VALUE",
 ]
 
 MAX_WEIGHT = 1e6                  # largest |weight| a weight box or set_kernel takes
@@ -82,10 +82,10 @@ def _guarded(cls):
     return type(cls.__name__, (Guarded, cls), {"__module__": __name__, "__doc__": cls.__doc__})
 
 
-IntSlider, IntText, FloatText, Dropdown, ToggleButtons, ToggleButton, Play = (
+IntSlider, IntText, FloatText, FloatSlider, Dropdown, ToggleButtons, ToggleButton, Play = (
     _guarded(c) for c in (widgets.IntSlider, widgets.IntText, widgets.FloatText,
-                          widgets.Dropdown, widgets.ToggleButtons, widgets.ToggleButton,
-                          widgets.Play))
+                          widgets.FloatSlider, widgets.Dropdown, widgets.ToggleButtons,
+                          widgets.ToggleButton, widgets.Play))
 
 
 # ----------------------------------------------------------------- checks of a new value
@@ -108,6 +108,19 @@ def whole_number_check(name, low, high, why=""):
             raise ControlValueError(f"`{name}` must be a whole number {_range_text(lo, hi)}"
                                     f"{why}, got {value}")
         return value
+    return check
+
+
+def range_check(name, low, high):
+    """Check of a float slider: a finite number from ``low`` to ``high`` (numbers or callables)."""
+    def check(value):
+        lo, hi = (b() if callable(b) else b for b in (low, high))
+        real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+        if not real or not math.isfinite(value) or not lo <= value <= hi:
+            got = f"{value:g}" if real else describe(value)
+            raise ControlValueError(f"`{name}` must be a number from {lo:g} to {hi:g}, "
+                                    f"got {got}")
+        return float(value)
     return check
 
 

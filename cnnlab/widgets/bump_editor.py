@@ -145,8 +145,11 @@ def _bars_svg(x, y, *, offset: float) -> str:
     """Two rows of bars (input above, feature map below) as an inline SVG.
 
     Output bar ``i`` is shifted right by ``offset`` cells, under the centre
-    of its window. Values are written under the bars (``<text class="x">``
-    and ``<text class="y">``).
+    of its window. Both rows share one scale (the full bar height is the
+    largest ``|value|`` of both, at least 1), so weights that sum to 2 give
+    bars twice as tall as the input's; negative values hang down in red.
+    Values are written under the bars (``<text class="x">`` and
+    ``<text class="y">``).
     """
     cell, left, bar_height = 40, 104, 50
     row_height = bar_height + 28
@@ -154,9 +157,9 @@ def _bars_svg(x, y, *, offset: float) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
              f'height="{2 * row_height + 8}" font-family="sans-serif" font-size="13">']
     rows = (("input x", x, 0.0, "x", "#4c78a8"), ("feature map y", y, offset, "y", "#54a24b"))
+    largest = max(1.0, float(np.max(np.abs(x))), float(np.max(np.abs(y))))   # one scale for both
     for r, (label, values, shift, cls, colour) in enumerate(rows):
         top = 6 + r * row_height
-        largest = max(1.0, float(np.max(np.abs(values))))
         signed = bool(np.any(values < 0))
         base = top + (bar_height / 2 if signed else bar_height)    # y of the zero line
         unit = (bar_height / 2 if signed else bar_height) / largest

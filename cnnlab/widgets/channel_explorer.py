@@ -12,7 +12,7 @@ import numpy as np
 from .. import kernels, shapes, steps
 from .._validate import as_array, check_int
 from ..plot._checks import check_fmt
-from ..plot._parts import OUTPUT_FILL, WINDOW_COLOUR, WINDOW_FILL, channel_equation, format_number
+from ..plot._parts import OUTPUT_FILL, WINDOW_FILL, WINDOW_HEX, channel_equation, format_number
 from ._base import Explorer
 from ._controls import IntSlider, IntText, check_input_side, check_values
 
@@ -267,7 +267,7 @@ def channel_step_html(x, kernel, position, *, bias=None, stride=1, padding=0, fm
     style = ("<style>.cnnlab-ch table{border-collapse:collapse;font:12px monospace}"
              ".cnnlab-ch td{border:1px solid #bbb;width:24px;height:20px;text-align:center}"
              ".cnnlab-ch td.pad{color:#aaa;background:#f4f4f4}"
-             f".cnnlab-ch td.win{{background:{WINDOW_FILL};border:2px solid {WINDOW_COLOUR}}}"
+             f".cnnlab-ch td.win{{background:{WINDOW_FILL};border:2px solid {WINDOW_HEX}}}"
              ".cnnlab-ch td.w{background:#eef3fb}"
              f".cnnlab-ch td.out{{background:{OUTPUT_FILL};border:2px solid #2a8a2a;"
              "font-weight:bold}"

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import data
 from .._validate import as_array, check_choice, check_int, describe
-from ..plot import array_to_png
+from ..plot import array_to_png, data_scale
 from ._base import Explorer
 from ._controls import Dropdown, IntSlider, titled
 
@@ -29,11 +29,15 @@ class DigitInspector(Explorer):
 
     Introduced in lesson 09. Layout: a slider for the test digit, a layer
     menu and a "next mistake" button (jumps to the next test digit the model
-    gets wrong); below, the digit, the chosen layer's feature maps (each map
-    with its own colour range, bright = large) and the ten class
+    gets wrong); below, the digit (black = 0, white = 255), the chosen
+    layer's feature maps and the ten class
     probabilities as bars (the prediction in orange, the true class
     underlined); a status line. C5's 120 values are drawn as a 10x12 tile
-    and F6's 84 as a 7x12 tile.
+    and F6's 84 as a 7x12 tile. All maps of the layer share one fixed
+    scale, so brighter means larger across maps: grey from 0 (black) to
+    the layer's largest value (white) when no value is negative (ReLU), else
+    diverging about 0 (blue < 0 < red, e.g. tanh); the line under the maps
+    says it with numbers.
 
     Parameters
     ----------
@@ -60,6 +64,12 @@ class DigitInspector(Explorer):
         Predicted and true class.
     feature_maps : (H, W, C) ndarray
         The chosen layer's output (``(1, 1, C)`` for C5, ``(1, 1, 84)`` for F6).
+    display_range : (float, float)
+        The values drawn with the first and the last colour of the maps.
+    display_cmap : str
+        ``"gray"`` (white = high) or ``"RdBu_r"`` (blue < 0 < red).
+    legend : str
+        What the maps' colours stand for.
     widget : ipywidgets.VBox
     digit_image : ipywidgets.Image
     maps : ipywidgets.GridBox
@@ -101,11 +111,14 @@ class DigitInspector(Explorer):
         self.controls.update(index=slider, layer=menu, mistake=mistake)
         self.digit_image = widgets.Image(format="png")
         self.maps = widgets.GridBox(layout=widgets.Layout(grid_gap="4px"))
+        self._legend = widgets.Label()
+        self.display_range, self.display_cmap, self.legend = None, None, ""
         self.chart = widgets.HTML()
         self.status = widgets.Label()
         self.widget = widgets.VBox([
             widgets.HBox([slider, menu, mistake]),
-            widgets.HBox([titled("digit", self.digit_image), titled("feature maps", self.maps),
+            widgets.HBox([titled("digit", self.digit_image),
+                          titled("feature maps", widgets.VBox([self.maps, self._legend])),
                           titled("class probabilities", self.chart)],
                          layout=widgets.Layout(align_items="flex-start")),
             self.status,
@@ -149,7 +162,7 @@ class DigitInspector(Explorer):
         self.probabilities = by_name["output"]                          # (10,)
         self.prediction = int(self.probabilities.argmax())
         self.label = int(self._labels[self.index])
-        self.digit_image.value = array_to_png(image, scale=6)
+        self.digit_image.value = array_to_png(image, vmin=0, vmax=255, scale=6)
         self._show_maps(self.feature_maps)
         self.chart.value = _probability_svg(self.probabilities, self.label)
         verdict = "right" if self.prediction == self.label else "WRONG"
@@ -158,7 +171,7 @@ class DigitInspector(Explorer):
         self.status.value = (
             f"test digit {self.index}: label {self.label}, predicted {self.prediction} "
             f"({100 * self.probabilities[self.prediction]:.1f} %), {verdict} · "
-            f"layer {layer}: {shape}")
+            f"layer {layer}: {shape}, {self.legend}")
 
     def _show_maps(self, maps: np.ndarray) -> None:
         h, w, c = maps.shape
@@ -171,9 +184,14 @@ class DigitInspector(Explorer):
             self.maps.children = self._map_images
             columns = int(np.ceil(np.sqrt(len(pictures))))              # 6 maps: 3x2, 16: 4x4
             self.maps.layout.grid_template_columns = f"repeat({columns}, auto)"
+        shared = data_scale(maps)                      # one fixed scale for every map of the layer
+        self.display_range, self.display_cmap = (shared.vmin, shared.vmax), shared.cmap
+        self.legend = f"{shared.legend()} (shared by the {c} {'maps' if h > 1 else 'values'})"
+        self._legend.value = self.legend
         for picture, view in zip(pictures, self._map_images):
             scale = max(1, _MAP_PIXELS // max(picture.shape)) if h > 1 else 12
-            view.value = array_to_png(picture, cmap="viridis", scale=scale)
+            view.value = array_to_png(picture, cmap=shared.cmap, vmin=shared.vmin,
+                                      vmax=shared.vmax, scale=scale)
 
 
 def _check_digits(images, labels):

@@ -7,33 +7,54 @@ import numpy as np
 
 from .. import data, filters, kernels
 from .._validate import as_array, check_choice, check_int, describe
-from ..plot import array_to_png
+from ..plot import array_to_png, colour_scale, data_scale, feature_map_range, stretch_scale
+from ..plot._png import colour_bar_png
 from ._base import Explorer, KernelBoxes
 from ._controls import (
-    CUSTOM, MAX_WEIGHT, WEIGHT_REASON, Dropdown, FloatText, ToggleButtons, check_input_side,
-    check_values, number, titled,
+    CUSTOM, MAX_WEIGHT, WEIGHT_REASON, Dropdown, FloatText, ToggleButton, ToggleButtons,
+    check_input_side, check_values, number, titled,
 )
 
 __all__ = ["KernelEditor", "MAX_EDITOR_SIDE", "INPUTS", "KERNEL_SIZES", "PHOTO_SIZE",
-           "DISPLAY_SIZE"]
+           "DISPLAY_SIZE", "SCALES"]
 
 MAX_EDITOR_SIDE = 512             # largest side of your own image in KernelEditor
 INPUTS = ("photo", "digit", "lines")
 KERNEL_SIZES = (3, 5)
 PHOTO_SIZE = 256                  # side of the photo the kernel editor filters
 DISPLAY_SIZE = 256                # small inputs are enlarged (nearest neighbour) to about this
+SCALES = ("input", "kernel")      # the feature map's fixed colour scale (the "scale" toggle)
+BUILT_IN_RANGE = (0.0, 1.0)       # the values of the photo, the digit and the lines
 
 
 class KernelEditor(KernelBoxes, Explorer):
     """Edit a 3x3 or 5x5 kernel and watch its feature map on a picture, live.
 
     Introduced in lesson 02. Layout: a top row with the preset menu, the
-    size toggle (3x3 / 5x5), the normalise button and the input menu; below
-    it the grid of weight boxes, the input picture and the feature map side
-    by side; a status line (kernel sum, feature-map size and value range).
-    The feature map is ``cnnlab.kernels.conv2d(image, kernel, padding="same")``:
-    "same" padding keeps the picture's size, so input and output line up.
-    It is drawn in grey, black at its minimum and white at its maximum.
+    size toggle (3x3 / 5x5), the normalise button and the input menu; the
+    feature-map scale toggle and the auto-range button; below them the grid
+    of weight boxes, the input picture and the feature map side by side, a
+    colour bar under the feature map; a status line (the weights' sum and
+    range, the feature map's range, what the colours mean). The feature map
+    is ``cnnlab.kernels.conv2d(image, kernel, padding="same")``: "same"
+    padding keeps the picture's size, so input and output line up.
+
+    The feature map is drawn on a fixed scale, never stretched unless asked:
+
+    - ``"input"`` scale (default): the input's own scale, so brightness
+      means the same in both pictures: black = 0, white = 1 for the
+      built-in pictures. Weights that sum to 2 make the picture brighter
+      (values above 1 are drawn white, and the status line counts them),
+      weights that sum to 0.5 make it darker. When the kernel can produce
+      negative values (:func:`cnnlab.plot.feature_map_range`) the scale is
+      diverging instead: blue = -1, white = 0, red = 1.
+    - ``"kernel"`` scale: the range this kernel can produce from the
+      input's range (:func:`~cnnlab.plot.feature_map_range`), grey when it
+      does not go below 0, else diverging and symmetric about 0. Nothing is
+      clipped; scaling every weight changes the numbers on the colour bar,
+      not the picture.
+    - ``auto range`` pressed: stretched from the map's minimum (black) to its
+      maximum (white), whatever the kernel.
 
     Presets missing at 5x5 are put in the middle of a 5x5 grid of zeros,
     which gives the same feature map. Changing the size keeps the chosen
@@ -56,15 +77,27 @@ class KernelEditor(KernelBoxes, Explorer):
     Attributes
     ----------
     controls : dict
-        ``"preset"``, ``"size"``, ``"normalise"``, ``"input"`` and one
-        FloatText per weight, ``"w_{row}_{col}"`` (replaced when the size
-        changes), which takes numbers from ``-MAX_WEIGHT`` to ``MAX_WEIGHT``.
+        ``"preset"``, ``"size"``, ``"normalise"``, ``"input"``, ``"scale"``
+        (ToggleButtons, ``SCALES``), ``"auto_range"`` (ToggleButton, off) and
+        one FloatText per weight, ``"w_{row}_{col}"`` (replaced when the
+        size changes), which takes numbers from ``-MAX_WEIGHT`` to ``MAX_WEIGHT``.
     feature_map : (H, W) ndarray
         The feature map now shown.
     image : (H, W) ndarray
         The input now used.
+    input_range : (float, float)
+        The input's range: (0, 1) for the built-in pictures, your image's
+        smallest and largest value (with 0, for the zero padding) otherwise.
+    output_range : (float, float)
+        The range the kernel can produce from ``input_range``.
+    display_range : (float, float)
+        The values drawn with the first and the last colour of the feature map.
+    display_cmap : str
+        Its colour map: ``"gray"`` (white = high) or ``"RdBu_r"`` (blue < 0 < red).
+    legend : str
+        What the feature map's colours stand for, as the status line says it.
     widget : ipywidgets.VBox
-    input_image, output_image : ipywidgets.Image
+    input_image, output_image, colour_bar : ipywidgets.Image
     status : ipywidgets.Label
     last_redraw_ms : float
     """
@@ -95,21 +128,38 @@ class KernelEditor(KernelBoxes, Explorer):
                                            "(by the largest |weight| when the sum is 0)")
         inputs = Dropdown(options=[*INPUTS, *self._inputs], value=source,
                           description="input", layout=widgets.Layout(width="180px"))
-        self.controls.update(preset=menu, size=sizes, normalise=normalise, input=inputs)
+        scale = ToggleButtons(options=SCALES, value="input", style={"button_width": "58px"},
+                              tooltips=["the input's scale: brightness means the same",
+                                        "the range this kernel can produce"])
+        auto = ToggleButton(value=False, description="auto range", icon="arrows-h",
+                            tooltip="stretch the feature map from its minimum (black) to its "
+                                    "maximum (white)")
+        self.controls.update(preset=menu, size=sizes, normalise=normalise, input=inputs,
+                             scale=scale, auto_range=auto)
         self._grid = widgets.GridBox(layout=widgets.Layout(grid_gap="2px"))
         self._boxes: list[widgets.FloatText] = []
         self._box_layout = widgets.Layout(width="60px")     # shared by every weight box
         self.input_image = widgets.Image(format="png")
         self.output_image = widgets.Image(format="png")
+        self.colour_bar = widgets.Image(format="png", layout=widgets.Layout(width="256px",
+                                                                            height="12px"))
+        self._kernel_note, self._input_note = widgets.Label(), widgets.Label()
+        self._bar_note = widgets.Label()
         self.status = widgets.Label()
         self.widget = widgets.VBox([
             widgets.HBox([menu, sizes, normalise, inputs]),
-            widgets.HBox([titled("kernel", self._grid), titled("input", self.input_image),
-                          titled("feature map", self.output_image)],
+            widgets.HBox([widgets.Label("feature-map scale"), scale, auto]),
+            widgets.HBox([titled("kernel", widgets.VBox([self._grid, self._kernel_note])),
+                          titled("input", widgets.VBox([self.input_image, self._input_note])),
+                          titled("feature map", widgets.VBox([self.output_image,
+                                                              self.colour_bar,
+                                                              self._bar_note]))],
                          layout=widgets.Layout(align_items="flex-start")),
             self.status,
         ])
         self.feature_map = None
+        self.output_range = self.display_range = None
+        self.display_cmap, self.legend = None, ""
         self._stats = ""
         self._show_input(self._load_input(source))
         with self.hold_redraw():
@@ -117,6 +167,8 @@ class KernelEditor(KernelBoxes, Explorer):
         menu.observe(self._on_preset, names="value")
         sizes.observe(self._on_size, names="value")
         inputs.observe(self._on_input, names="value")
+        scale.observe(self._request_redraw, names="value")
+        auto.observe(self._request_redraw, names="value")
         normalise.on_click(self.normalise)
         self._guard_controls()
 
@@ -235,7 +287,37 @@ class KernelEditor(KernelBoxes, Explorer):
     def _show_input(self, image: np.ndarray) -> None:
         self.image = image
         self._scale = max(1, DISPLAY_SIZE // max(image.shape))
-        self.input_image.value = array_to_png(image, scale=self._scale)
+        if self.controls["input"].value == "custom":           # with 0: the zero padding
+            shown = data_scale(image)
+            self.input_range = (min(0.0, float(image.min())), max(0.0, float(image.max())))
+        else:
+            shown = colour_scale(BUILT_IN_RANGE)
+            self.input_range = BUILT_IN_RANGE
+        self.input_image.value = array_to_png(image, cmap=shown.cmap, vmin=shown.vmin,
+                                              vmax=shown.vmax, scale=self._scale)
+        self._input_note.value = shown.legend()
+
+    def _display_scale(self, k: np.ndarray, fm: np.ndarray):
+        """The feature map's ColourScale and why (for the status line)."""
+        lo, hi = self.input_range
+        inputs = f"from inputs {number(lo)} to {number(hi)}"
+        produced = (f"this kernel can produce {number(self.output_range[0])} to "
+                    f"{number(self.output_range[1])} {inputs}")
+        if self.controls["auto_range"].value:
+            return stretch_scale(fm), f"auto range: stretched to this map's min..max; {produced}"
+        if self.controls["scale"].value == "kernel":
+            scale = colour_scale(self.output_range)
+            if scale.vmin == self.output_range[0] and scale.vmax == self.output_range[1]:
+                return scale, f"the range this kernel can produce {inputs}"
+            return scale, f"{produced}, made symmetric about 0"
+        if self.output_range[0] < 0:                            # signed: diverging, input units
+            m = max(abs(lo), abs(hi)) or 1.0
+            scale = colour_scale((-m, m))
+        else:
+            scale = colour_scale((lo, hi))
+        outside = float(np.mean((fm < scale.vmin) | (fm > scale.vmax)))
+        clipped = f", {100 * outside:.0f} % of pixels beyond it" if outside else ""
+        return scale, f"the input's scale{clipped}; {produced}"
 
     def _draw(self) -> None:
         k = self.kernel                                              # (KH, KW)
@@ -248,11 +330,23 @@ class KernelEditor(KernelBoxes, Explorer):
             self.status.value = ("The feature map overflows: use smaller weights. "
                                  "(Showing the last good result.)")
             return
-        self.output_image.value = array_to_png(fm, scale=self._scale)
+        self.output_range = feature_map_range(k, self.input_range)
+        scale, why = self._display_scale(k, fm)
+        self.output_image.value = array_to_png(fm, cmap=scale.cmap, vmin=scale.vmin,
+                                               vmax=scale.vmax, scale=self._scale)
+        if (scale.vmin, scale.vmax, scale.cmap) != (self.display_range or (None, None)) + (
+                self.display_cmap,):
+            self.colour_bar.value = colour_bar_png(scale.vmin, scale.vmax, cmap=scale.cmap)
         self.feature_map = fm
-        self._stats = (f"kernel {k.shape[0]}x{k.shape[1]}, sum {number(k.sum())} · "
-                       f"feature map {fm.shape[0]}x{fm.shape[1]}, black = {number(fm.min())}, "
-                       f"white = {number(fm.max())}")
+        self.display_range, self.display_cmap = (scale.vmin, scale.vmax), scale.cmap
+        self.legend = f"{scale.legend()} ({why})"
+        self._bar_note.value = scale.legend()
+        self._kernel_note.value = (f"sum {number(k.sum())}, weights {number(k.min())} to "
+                                   f"{number(k.max())}")
+        self._stats = (f"kernel {k.shape[0]}x{k.shape[1]}: weights sum to {number(k.sum())}, "
+                       f"from {number(k.min())} to {number(k.max())} · feature map "
+                       f"{fm.shape[0]}x{fm.shape[1]} from {number(fm.min())} to "
+                       f"{number(fm.max())} · {self.legend}")
         self.status.value = self._stats
 
 
