@@ -208,6 +208,8 @@ WIDGET_CALLS = {
     "TransposedConvExplorer": (widgets.TransposedConvExplorer,
                                dict(input=np.ones((2, 2)), kernel="ones", kernel_size=3,
                                     stride=2, padding="valid")),
+    "OptimiserRace": (widgets.OptimiserRace, dict(surface="valley", lr=0.15, momentum=0.9,
+                                                   beta=0.9, steps=5, step=None)),
     "SoftmaxExplorer": (widgets.SoftmaxExplorer, dict(logits=[1.0, 2.0, 3.0], temperature=1.0)),
     "DegradationViewer": (widgets.DegradationViewer, dict(depth=20, shortcuts=False,
                                                            curve="training loss", seed="mean")),
@@ -243,7 +245,7 @@ def explorers():
             widgets.DigitInspector(FakeLeNet(), images=DIGITS, labels=LABELS),
             widgets.ActivationExplorer(np.ones((3, 3))), widgets.TransposedConvExplorer(),
             widgets.SoftmaxExplorer([1.0, 2.0, 3.0]), widgets.DegradationViewer(),
-            widgets.ReceptiveFieldExplorer("LeNet-5")]
+            widgets.ReceptiveFieldExplorer("LeNet-5"), widgets.OptimiserRace(steps=5)]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,9 @@
 - :class:`ActivationExplorer`, lesson 06: a non-linearity and a bias on a feature map (``activation_explorer``)
 - :class:`ClassifierExplorer`, lesson 07: the trained lesson-07 network on a chosen test digit (``classifier_explorer``)
 - :class:`SoftmaxExplorer`, lesson 07: logits and a temperature, through softmax (``softmax_explorer``)
+- :class:`OptimiserRace`, lesson 08: SGD, momentum, RMSProp and Adam on one loss surface (``optimiser_race``)
 - :class:`DigitInspector`, lesson 09: LeNet-5 layer by layer on a digit (``digit_inspector``)
+- :class:`DrawingPad`, lesson 09: draw a digit, see the trained LeNet-5 read it (``drawing_pad``)
 - :class:`FilterSurgeon`, lesson 09: edit the trained LeNet-5's C1 filters (``filter_surgeon``)
 - :class:`ReceptiveFieldExplorer`, lesson 10: click a unit, see its receptive field (``receptive_field``)
 - :class:`DegradationViewer`, lesson 11: the degradation runs and per-layer gradient norms (``degradation_viewer``)
@@ -62,12 +64,14 @@ from .channel_explorer import (
 from .classifier_explorer import ClassifierExplorer
 from .degradation_viewer import CURVES, DegradationViewer
 from .digit_inspector import INSPECTOR_LAYERS, MAX_INSPECTOR_IMAGES, DigitInspector
+from .drawing_pad import PAD_LAYERS, DrawingPad
 from .filter_surgeon import (
     MAX_ACCURACY_DIGITS, SURGEON_DIGITS, SURGEON_LAYERS, SURGEON_PRESETS, FilterSurgeon,
 )
 from .kernel_editor import (
     DISPLAY_SIZE, INPUTS, KERNEL_SIZES, MAX_EDITOR_SIDE, PHOTO_SIZE, SCALES, KernelEditor,
 )
+from .optimiser_race import LEARNING_RATES, MAX_RACE_STEPS, OptimiserRace
 from .padding_stride import (
     MAX_INPUT_SIDE, MAX_KERNEL_SIDE, MAX_SETTING, PADDING_MODES, PaddingStrideExplorer,
 )
@@ -81,8 +85,9 @@ from .transposed_explorer import (
 __all__ = [
     "BumpEditor", "KernelEditor", "PaddingStrideExplorer", "ChannelExplorer",
     "PoolingExplorer", "DigitInspector", "ActivationExplorer", "TransposedConvExplorer",
-    "FilterSurgeon", "DegradationViewer", "CURVES", "ClassifierExplorer", "SoftmaxExplorer",
-    "TEMPERATURE_RANGE", "ReceptiveFieldExplorer", "unit_field", "NETWORKS", "DEFAULT_LAYERS",
+    "FilterSurgeon", "DrawingPad", "PAD_LAYERS", "DegradationViewer", "CURVES", "ClassifierExplorer", "SoftmaxExplorer",
+    "TEMPERATURE_RANGE", "OptimiserRace", "LEARNING_RATES", "MAX_RACE_STEPS",
+    "ReceptiveFieldExplorer", "unit_field", "NETWORKS", "DEFAULT_LAYERS",
     "channel_example", "channel_step_html", "cells_html",
     "ControlValueError", "CUSTOM", "INSPECTOR_LAYERS", "array_to_png",
     # the limits of what the explorers take, and their settings
