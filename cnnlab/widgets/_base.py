@@ -17,7 +17,7 @@ from IPython.display import display
 
 from ._controls import (
     CUSTOM, ControlValueError, Guarded, flag_check, option_check, plain, range_check, shown,
-    weight_check, whole_number_check,
+    status_style, weight_check, whole_number_check,
 )
 
 __all__ = ["Explorer", "KernelBoxes"]
@@ -70,7 +70,7 @@ class Explorer:
         self.redraw_count += 1
 
     def _ipython_display_(self):
-        display(self.widget)
+        display(widgets.VBox([status_style(), self.widget]))
 
     # -- checked controls -----------------------------------------------------
     def _guard_controls(self) -> None:

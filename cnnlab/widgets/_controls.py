@@ -22,6 +22,7 @@ from .._validate import check_int, describe
 __all__ = [
     "ControlValueError", "Guarded", "IntSlider", "IntText", "FloatText", "FloatSlider",
     "Dropdown", "ToggleButtons", "ToggleButton", "Play", "CUSTOM", "MAX_WEIGHT", "MAX_VALUE",
+    "status_line", "status_style",
 ]
 
 MAX_WEIGHT = 1e6                  # largest |weight| a weight box or set_kernel takes
@@ -213,6 +214,24 @@ def shown(value) -> str:
 def plain(exc: Exception) -> str:
     """An error message without the backticks around argument names."""
     return str(exc).replace("`", "")
+
+
+STATUS_CLASS = "cnnlab-status"
+# A Label cuts its text off at the end of the line; the status lines wrap instead.
+STATUS_CSS = (f"<style>.{STATUS_CLASS} {{white-space: normal !important; overflow: visible "
+              "!important; height: auto !important; line-height: 1.4; text-overflow: clip;}}</style>")
+
+
+def status_line() -> widgets.Label:
+    """An explorer's status line: a Label whose long text wraps (with :func:`status_style` shown)."""
+    label = widgets.Label(layout=widgets.Layout(height="auto"))
+    label.add_class(STATUS_CLASS)
+    return label
+
+
+def status_style() -> widgets.HTML:
+    """The style sheet that lets :func:`status_line` wrap; shown once beside every explorer."""
+    return widgets.HTML(STATUS_CSS, layout=widgets.Layout(height="0px", margin="0px"))
 
 
 def titled(title: str, child: widgets.Widget) -> widgets.VBox:

@@ -16,7 +16,7 @@ from ._base import Explorer
 from ._canvas import FigurePNG
 from ._controls import (
     CUSTOM, Dropdown, FloatSlider, ToggleButtons, check_input_side, check_values, number, plain,
-    range_check, titled,
+    range_check, titled, status_line,
 )
 
 __all__ = ["ActivationExplorer", "ACTIVATIONS", "ACTIVATION_INPUTS",
@@ -126,7 +126,7 @@ class ActivationExplorer(Explorer):
         self.pre_image = widgets.Image(format="png")
         self.activated_image = widgets.Image(format="png")
         self.curve_image = widgets.Image(format="png")
-        self.status = widgets.Label()
+        self.status = status_line()
         c = self.controls
         self.widget = widgets.VBox([
             widgets.HBox([c["activation"], c["input"]]),
@@ -150,7 +150,7 @@ class ActivationExplorer(Explorer):
     def _make_controls(self, source, activation, slope, bias) -> None:
         self.controls.update(
             activation=ToggleButtons(options=list(ACTIVATIONS.items()), value=activation,
-                                     style={"button_width": "84px"}),
+                                     style={"button_width": "100px"}),
             input=Dropdown(options=[*ACTIVATION_INPUTS, *self._inputs], value=source,
                            description="input", layout=widgets.Layout(width="280px")),
             bias=FloatSlider(value=bias, min=-MAX_BIAS, max=MAX_BIAS, step=BIAS_STEP,

@@ -9,7 +9,7 @@ from .. import data, filters, kernels
 from .._validate import as_array
 from ._base import Explorer, KernelBoxes
 from ._controls import (
-    CUSTOM, MAX_WEIGHT, WEIGHT_REASON, Dropdown, FloatText, ToggleButton, check_values, number,
+    CUSTOM, MAX_WEIGHT, WEIGHT_REASON, Dropdown, FloatText, ToggleButton, check_values, number, status_line,
 )
 
 __all__ = ["BumpEditor", "MAX_SIGNAL_LENGTH"]
@@ -73,7 +73,7 @@ class BumpEditor(KernelBoxes, Explorer):
         menu = Dropdown(options=[CUSTOM, *self._presets], value=preset,
                         description="preset", layout=widgets.Layout(width="220px"))
         self.chart = widgets.HTML()
-        self.status = widgets.Label()
+        self.status = status_line()
         self.controls.update({f"x_{i}": t for i, t in enumerate(self._toggles)})
         self.controls.update({f"w_{i}": b for i, b in enumerate(self._boxes)})
         self.controls["preset"] = menu

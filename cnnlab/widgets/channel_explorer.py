@@ -14,7 +14,7 @@ from .._validate import as_array, check_int
 from ..plot._checks import check_fmt
 from ..plot._parts import OUTPUT_FILL, WINDOW_FILL, WINDOW_HEX, channel_equation, format_number
 from ._base import Explorer
-from ._controls import IntSlider, IntText, check_input_side, check_values
+from ._controls import IntSlider, IntText, check_input_side, check_values, status_line
 
 __all__ = ["ChannelExplorer", "channel_example", "channel_step_html", "MAX_CHANNEL_STRIDE"]
 
@@ -136,7 +136,7 @@ class ChannelExplorer(Explorer):
             padding=IntText(value=padding, description="padding", **box),
         )
         self.view = widgets.HTML()
-        self.status = widgets.Label()
+        self.status = status_line()
         c = self.controls
         self.widget = widgets.VBox([
             widgets.HBox([c["row"], c["col"], c["filter"]]),

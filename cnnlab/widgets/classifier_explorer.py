@@ -12,7 +12,7 @@ from .. import data
 from .._validate import check_choice, describe
 from ..plot._png import array_to_png, colour_bar_png
 from ._base import Explorer
-from ._controls import IntSlider, ToggleButtons, check_range, titled
+from ._controls import IntSlider, ToggleButtons, check_range, titled, status_line
 from .softmax_explorer import probability_svg
 
 __all__ = ["ClassifierExplorer", "CLASSIFIER_LAYERS", "N_DIGITS", "MAPS_SHOWN", "MAP_ORDERS",
@@ -102,7 +102,7 @@ class ClassifierExplorer(Explorer):
         )
         self.digit_image = widgets.Image(format="png")
         self.chart = widgets.Image(format="svg+xml")
-        self.status = widgets.Label()
+        self.status = status_line()
         self.map_pictures = {}
         self._map_titles = {}
         columns = [titled("digit (black = 0, white = 1)", self.digit_image)]

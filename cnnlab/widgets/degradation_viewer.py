@@ -14,7 +14,7 @@ from .. import weights
 from .._validate import as_array, check_choice, check_flag, describe
 from ._base import Explorer
 from ._canvas import FigurePNG
-from ._controls import Dropdown, ToggleButton, ToggleButtons
+from ._controls import Dropdown, ToggleButton, ToggleButtons, status_line
 
 __all__ = ["DegradationViewer", "CURVES", "MAX_RUN_EPOCHS", "MAX_RUN_SEEDS", "MAX_RUN_DEPTHS",
            "MAX_GRADIENT_LAYERS"]
@@ -129,11 +129,11 @@ class DegradationViewer(Explorer):
             curve=Dropdown(options=tuple(CURVES), value=curve, description="curve",
                            layout=widgets.Layout(width="240px")),
             seed=ToggleButtons(options=[*[(str(s), s) for s in self._seeds], (MEAN, MEAN)],
-                               value=seed, description="seed", style={"button_width": "48px"}),
+                               value=seed, description="seed", style={"button_width": "64px"}),
         )
         c = self.controls
         self.picture = widgets.Image(format="png")
-        self.status = widgets.Label()
+        self.status = status_line()
         self.widget = widgets.VBox([widgets.HBox([c["depth"], c["shortcuts"]]),
                                     widgets.HBox([c["curve"], c["seed"]]),
                                     self.picture, self.status])

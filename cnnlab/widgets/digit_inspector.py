@@ -12,7 +12,7 @@ from .. import data
 from .._validate import as_array, check_choice, check_int, describe
 from ..plot import array_to_png, data_scale
 from ._base import Explorer
-from ._controls import Dropdown, IntSlider, titled
+from ._controls import Dropdown, IntSlider, titled, status_line
 
 __all__ = ["DigitInspector", "INSPECTOR_LAYERS", "MAX_INSPECTOR_IMAGES"]
 
@@ -114,7 +114,7 @@ class DigitInspector(Explorer):
         self._legend = widgets.Label()
         self.display_range, self.display_cmap, self.legend = None, None, ""
         self.chart = widgets.HTML()
-        self.status = widgets.Label()
+        self.status = status_line()
         self.widget = widgets.VBox([
             widgets.HBox([slider, menu, mistake]),
             widgets.HBox([titled("digit", self.digit_image),

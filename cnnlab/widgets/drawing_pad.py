@@ -33,7 +33,7 @@ from ..digits import MAX_DIGIT_SIDE, mnist_style
 from ..plot import array_to_png, data_scale
 from ..plot._png import colour_bar_png
 from ._base import Explorer
-from ._controls import ToggleButton, titled
+from ._controls import ToggleButton, titled, status_line
 
 __all__ = ["DrawingPad", "PadCanvas", "PAD_LAYERS", "CANVAS_SIDE", "STROKE_WIDTH",
            "MAX_STROKE_WIDTH", "RANGE_DIGITS"]
@@ -226,7 +226,7 @@ class DrawingPad(Explorer):
         self._input_box = titled("network input (28x28)", widgets.VBox([
             self.input_image, widgets.Label("black = 0, white = 1")]))
         self.chart = widgets.HTML()
-        self.status = widgets.Label()
+        self.status = status_line()
         self._shapes = {name: self._layer_shape(name) for name in PAD_LAYERS}
         self.map_images, rows = {}, []
         for name in PAD_LAYERS:

@@ -19,7 +19,7 @@ from ..plot import array_to_png
 from ._base import Explorer, KernelBoxes
 from ._controls import (
     CUSTOM, MAX_WEIGHT, WEIGHT_REASON, Dropdown, FloatText, IntSlider, ToggleButtons,
-    check_range, check_values, titled,
+    check_range, check_values, titled, status_line,
 )
 
 __all__ = ["FilterSurgeon", "SURGEON_DIGITS", "SURGEON_LAYERS", "SURGEON_PRESETS",
@@ -301,12 +301,12 @@ class FilterSurgeon(KernelBoxes, Explorer):
     def _build_layout(self) -> None:
         c = self.controls
         grid = widgets.GridBox(self._boxes, layout=widgets.Layout(
-            grid_gap="2px", grid_template_columns=f"repeat({SIDE}, 66px)"))
+            grid_gap="2px", grid_template_columns=f"repeat({SIDE}, 66px)", flex="0 0 auto"))
         self.filter_image = widgets.Image(format="png")
         self.trained_image = widgets.Image(format="png")
         self.digit_image = widgets.Image(format="png")
         self.chart = widgets.HTML()
-        self.status = widgets.Label()
+        self.status = status_line()
         self.map_images = {name: [widgets.Image(format="png") for _ in range(count)]
                            for name, count in SURGEON_LAYERS.items()}
         rows = [widgets.HBox([widgets.HTML(self._layer_legend(name),
@@ -322,7 +322,7 @@ class FilterSurgeon(KernelBoxes, Explorer):
                           widgets.HTML(self._colour_bar()),
                           titled("digit", self.digit_image),
                           titled("class probabilities", self.chart)],
-                         layout=widgets.Layout(align_items="flex-start")),
+                         layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")),
             *rows,
             self.status,
         ])

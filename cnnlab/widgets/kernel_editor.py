@@ -12,7 +12,7 @@ from ..plot._png import colour_bar_png
 from ._base import Explorer, KernelBoxes
 from ._controls import (
     CUSTOM, MAX_WEIGHT, WEIGHT_REASON, Dropdown, FloatText, ToggleButton, ToggleButtons,
-    check_input_side, check_values, number, titled,
+    check_input_side, check_values, number, titled, status_line,
 )
 
 __all__ = ["KernelEditor", "MAX_EDITOR_SIDE", "INPUTS", "KERNEL_SIZES", "PHOTO_SIZE",
@@ -128,7 +128,7 @@ class KernelEditor(KernelBoxes, Explorer):
                                            "(by the largest |weight| when the sum is 0)")
         inputs = Dropdown(options=[*INPUTS, *self._inputs], value=source,
                           description="input", layout=widgets.Layout(width="180px"))
-        scale = ToggleButtons(options=SCALES, value="input", style={"button_width": "58px"},
+        scale = ToggleButtons(options=SCALES, value="input", style={"button_width": "72px"},
                               tooltips=["the input's scale: brightness means the same",
                                         "the range this kernel can produce"])
         auto = ToggleButton(value=False, description="auto range", icon="arrows-h",
@@ -145,7 +145,7 @@ class KernelEditor(KernelBoxes, Explorer):
                                                                             height="12px"))
         self._kernel_note, self._input_note = widgets.Label(), widgets.Label()
         self._bar_note = widgets.Label()
-        self.status = widgets.Label()
+        self.status = status_line()
         self.widget = widgets.VBox([
             widgets.HBox([menu, sizes, normalise, inputs]),
             widgets.HBox([widgets.Label("feature-map scale"), scale, auto]),

@@ -20,7 +20,7 @@ from .. import optim, surfaces
 from .._validate import check_choice, describe
 from ._base import Explorer
 from ._canvas import PICTURE_DPI
-from ._controls import ControlValueError, Dropdown, IntSlider, Play, ToggleButtons, check_range
+from ._controls import ControlValueError, Dropdown, IntSlider, Play, ToggleButtons, check_range, status_line
 
 __all__ = ["OptimiserRace", "race_optimisers", "OPTIMISERS", "OPTIMISER_COLOURS",
            "LEARNING_RATES", "MOMENTA", "BETAS", "MAX_RACE_STEPS", "LOSS_AXIS"]
@@ -138,7 +138,7 @@ class OptimiserRace(Explorer):
         c = self.controls
         widgets.link((c["play"], "value"), (c["step"], "value"))
         self.picture = widgets.Image(format="png")
-        self.status = widgets.Label()
+        self.status = status_line()
         self.widget = widgets.VBox([
             c["surface"],
             widgets.HBox([c["lr"], c["momentum"], c["beta"]]),

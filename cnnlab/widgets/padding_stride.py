@@ -10,7 +10,7 @@ from .._validate import check_choice, check_int
 from ..plot._parts import frame_span
 from ._base import Explorer
 from ._canvas import FigurePNG
-from ._controls import CUSTOM, Dropdown, IntSlider, IntText, Play, check_range, plain
+from ._controls import CUSTOM, Dropdown, IntSlider, IntText, Play, check_range, plain, status_line
 
 __all__ = ["PaddingStrideExplorer", "PADDING_MODES", "MAX_INPUT_SIDE", "MAX_KERNEL_SIDE",
            "MAX_SETTING"]
@@ -111,7 +111,7 @@ class PaddingStrideExplorer(Explorer):
         widgets.link((c["play"], "value"), (c["step"], "value"))
         self.formula = widgets.HTML()
         self.picture = widgets.Image(format="png")
-        self.status = widgets.Label()
+        self.status = status_line()
         self.widget = widgets.VBox([
             c["case"],
             widgets.HBox([c["n"], c["kernel_size"]]),

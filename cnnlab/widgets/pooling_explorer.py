@@ -11,7 +11,7 @@ from ..plot._parts import pool_span
 from ._base import Explorer
 from ._canvas import FigurePNG
 from ._controls import (
-    CUSTOM, Dropdown, IntSlider, ToggleButtons, check_range, check_values, number, plain,
+    CUSTOM, Dropdown, IntSlider, ToggleButtons, check_range, check_values, number, plain, status_line,
 )
 
 __all__ = ["PoolingExplorer", "POOL_INPUTS", "MAX_POOL_SLIDER"]
@@ -87,7 +87,7 @@ class PoolingExplorer(Explorer):
         )
         c = self.controls
         self.picture = widgets.Image(format="png")
-        self.status = widgets.Label()
+        self.status = status_line()
         self.widget = widgets.VBox([
             widgets.HBox([c["input"], c["kind"]]),
             widgets.HBox([c["pool_size"], c["stride"], c["padding"]]),

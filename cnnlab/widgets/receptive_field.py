@@ -36,7 +36,7 @@ from .. import data, shapes
 from .._validate import check_choice
 from ._base import Explorer
 from ._canvas import FigurePNG
-from ._controls import Dropdown, IntSlider, check_range, titled
+from ._controls import Dropdown, IntSlider, check_range, titled, status_line
 
 __all__ = [
     "ReceptiveFieldExplorer", "ClickImage", "Window", "LayerField", "UnitField",
@@ -318,7 +318,7 @@ class ReceptiveFieldExplorer(Explorer):
         c = self.controls
         self.grid = ClickImage(rows=side, cols=side, picked=[row, col])
         self.picture = widgets.Image(format="png")
-        self.status = widgets.Label()
+        self.status = status_line()
         swatches = " &nbsp; ".join(
             f"<span style='background:{_hex(colour)};border:1px solid #bdbdbd'>&nbsp;&nbsp;"
             f"&nbsp;</span> {text}" for colour, text in zip(GRID_COLOURS, GRID_LEGEND))

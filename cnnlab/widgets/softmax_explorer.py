@@ -15,7 +15,7 @@ import numpy as np
 from .. import activations
 from .._validate import as_array, check_real, describe
 from ._base import Explorer
-from ._controls import MAX_WEIGHT, ControlValueError, FloatText, Guarded, number, titled
+from ._controls import MAX_WEIGHT, ControlValueError, FloatText, Guarded, number, titled, status_line
 
 __all__ = ["SoftmaxExplorer", "probability_svg", "softmax_with_temperature", "entropy_bits",
            "DEFAULT_LOGITS", "TEMPERATURE_RANGE", "MAX_CLASSES", "FloatLogSlider"]
@@ -190,7 +190,7 @@ class SoftmaxExplorer(Explorer):
         self.controls["temperature"] = slider
         self._guard("temperature", slider, _temperature_check)
         self.chart = widgets.Image(format="svg+xml")
-        self.status = widgets.Label()
+        self.status = status_line()
         boxes = [self.controls[f"z{k}"] for k in range(len(z))]
         self.widget = widgets.VBox([
             titled("scores (logits) z", widgets.GridBox(

@@ -14,7 +14,7 @@ from .._validate import as_array, check_choice, check_real, describe
 from ._base import Explorer
 from ._controls import (
     CUSTOM, Dropdown, IntSlider, ToggleButtons, check_input_side, check_range, check_values,
-    number, titled,
+    number, titled, status_line,
 )
 
 __all__ = ["TransposedConvExplorer", "TRANSPOSED_INPUTS", "TRANSPOSED_KERNELS",
@@ -166,7 +166,7 @@ class TransposedConvExplorer(Explorer):
         c = self.controls
         self.input_view, self.output_view, self.overlap_view = (
             widgets.HTML() for _ in range(3))
-        self.status = widgets.Label()
+        self.status = status_line()
         self.widget = widgets.VBox([
             widgets.HBox([c["input"], c["kernel"], c["padding"]]),
             widgets.HBox([c["kernel_size"], c["stride"]]),

@@ -91,7 +91,8 @@ def test_chart_latency(editor):
         type_number(page, editor["weights"].nth(1), round(1.5 + 0.5 * i, 2))
         wait_for_sample(page, i + 1)
     assert_chart_is_the_correlation(editor)
-    summary = record_latency(f"{editor['stem']} BumpEditor", latency_samples(page))
+    summary = record_latency(f"{editor['stem']} BumpEditor: weight typed, Enter",
+                             latency_samples(page))
     print(f"\nBumpEditor, Enter -> new chart shown, {N_CHANGES} changes: "
           f"median {summary['shown']['median_ms']} ms, p95 {summary['shown']['p95_ms']} ms")
     screenshot_element(editor["out"], screenshot_path(f"{editor['stem']}-bump-editor"))
