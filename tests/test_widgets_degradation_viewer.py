@@ -218,3 +218,19 @@ def test_does_not_start_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_cached_picture_equals_a_fresh_one():
+    from PIL import Image
+    import io
+    v = DegradationViewer()
+    first = bytes(v.picture.value)
+    v.controls["shortcuts"].value = True
+    other = bytes(v.picture.value)
+    v.controls["shortcuts"].value = False                   # back: from the cache
+    assert bytes(v.picture.value) == first and other != first
+    assert_shows(v, "plain56", "resnet56", "mean")
+    assert bold_line(v.figure.axes[0]).get_linestyle() == "--"      # the artists follow too
+    fresh = DegradationViewer()
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(bytes(fresh.picture.value)))),
+                          np.asarray(Image.open(io.BytesIO(first))))

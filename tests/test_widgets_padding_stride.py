@@ -160,3 +160,23 @@ def test_padding_explorer_refuses_an_unknown_case():
 def test_padding_explorer_refuses_an_unknown_padding():
     with pytest.raises(ValueError, match="`padding` must be one of 'valid', 'same', 'full'"):
         PaddingStrideExplorer(padding="half")
+
+
+def test_a_cached_picture_equals_a_fresh_one():
+    from PIL import Image
+    import io
+    w = PaddingStrideExplorer()
+    first = bytes(w.picture.value)
+    w.controls["n"].value = 7
+    other = bytes(w.picture.value)
+    w.controls["n"].value = 5                               # back: from the cache
+    assert bytes(w.picture.value) == first and other != first
+    fresh = PaddingStrideExplorer()
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(bytes(fresh.picture.value)))),
+                          np.asarray(Image.open(io.BytesIO(first))))
+    assert w.output_shape == fresh.output_shape == (3, 3)
+    w.controls["step"].value = 2
+    stepped = bytes(w.picture.value)
+    w.controls["step"].value = 0
+    w.controls["step"].value = 2
+    assert bytes(w.picture.value) == stepped

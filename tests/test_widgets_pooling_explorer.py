@@ -212,3 +212,19 @@ def test_pooling_explorer_digit_is_shaded_white_for_high_and_says_so():
     colours = cells.get_facecolors()[:e.feature_map.size, :3].mean(axis=1).reshape(28, 28)
     ink, paper = e.feature_map == e.feature_map.max(), e.feature_map == 0
     assert colours[ink].min() > 0.99 and colours[paper].max() < 0.01
+
+
+def test_a_cached_picture_equals_a_fresh_one():
+    from PIL import Image
+    import io
+    w = PoolingExplorer()
+    first = bytes(w.picture.value)
+    w.controls["pool_size"].value = 3
+    third = bytes(w.picture.value)
+    w.controls["pool_size"].value = 2                       # back: from the cache
+    assert bytes(w.picture.value) == first and third != first
+    assert len(w._pictures) == 2
+    fresh = PoolingExplorer()                                # drawn again from scratch
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(bytes(fresh.picture.value)))),
+                          np.asarray(Image.open(io.BytesIO(first))))
+    np.testing.assert_array_equal(w.output_values, fresh.output_values)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 import numbers
 
@@ -13,7 +12,7 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 from .. import weights
 from .._validate import as_array, check_choice, check_flag, describe
 from ._base import Explorer
-from ._canvas import FigurePNG
+from ._canvas import FigurePNG, PictureCache, figure_png
 from ._controls import Dropdown, ToggleButton, ToggleButtons, status_line
 
 __all__ = ["DegradationViewer", "CURVES", "MAX_RUN_EPOCHS", "MAX_RUN_SEEDS", "MAX_RUN_DEPTHS",
@@ -138,6 +137,7 @@ class DegradationViewer(Explorer):
                                     widgets.HBox([c["curve"], c["seed"]]),
                                     self.picture, self.status])
         self.figure = FigurePNG().figure
+        self._pictures = PictureCache()   # (depth, network, curve, seed) -> PNG
         self.figure.set_size_inches(10.5, 3.7)
         self._axes = self.figure.subplots(1, 2)
         self.figure.subplots_adjust(left=0.07, right=0.99, bottom=0.15, top=0.9, wspace=0.2)
@@ -169,9 +169,8 @@ class DegradationViewer(Explorer):
         self.twin_gradient_norms = self._norms[self.twin_name].copy()
         self._draw_curves(curve, seed)
         self._draw_gradients(depth)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
-        self.picture.value = buffer.getvalue()
+        self.picture.value = self._pictures.get((depth, self.name, curve, seed),
+                                                lambda: figure_png(self.figure))
         self.status.value = self._status_text(seed)
 
     def _style(self, name: str, chosen: bool, faint: float = 0.45) -> dict:

@@ -9,7 +9,7 @@ from .. import plot, shapes, steps
 from .._validate import check_choice, check_int
 from ..plot._parts import frame_span
 from ._base import Explorer
-from ._canvas import FigurePNG
+from ._canvas import FigurePNG, PictureCache
 from ._controls import CUSTOM, Dropdown, IntSlider, IntText, Play, check_range, plain, status_line
 
 __all__ = ["PaddingStrideExplorer", "PADDING_MODES", "MAX_INPUT_SIDE", "MAX_KERNEL_SIDE",
@@ -124,7 +124,8 @@ class PaddingStrideExplorer(Explorer):
         self.frames, self.output_shape = [], None
         self.x = self._kernel = None
         self._canvas = FigurePNG()
-        self._pngs: dict[int, bytes] = {}
+        self._pictures = PictureCache()   # (settings, step) -> PNG: revisits are instant
+        self._key = None
         for name in ("n", "kernel_size", "padding", "p", "stride", "dilation"):
             c[name].observe(self._on_setting, names="value")
         c["case"].observe(self._on_case, names="value")
@@ -180,7 +181,7 @@ class PaddingStrideExplorer(Explorer):
             return
         self.frames, self.output_shape = frames, (out, out)
         self.x, self._kernel = x, kernel
-        self._pngs = {}
+        self._key = (n, k, padding, stride, dilation)
         with self._quiet():
             for name in ("step", "play"):
                 c[name].value = 0
@@ -191,12 +192,10 @@ class PaddingStrideExplorer(Explorer):
                              f"{_steps(len(frames))}. Press play or drag the step slider.")
 
     def _show_step(self, step: int) -> None:
-        if step not in self._pngs:
-            frame = self.frames[step]
-            self._pngs[step] = self._canvas.render(
-                lambda ax, size: plot.plot_convolution_frame(frame, ax, fontsize=size),
-                frame_span(frame))
-        self.picture.value = self._pngs[step]
+        frame = self.frames[step]
+        self.picture.value = self._pictures.get((*self._key, step), lambda: self._canvas.render(
+            lambda ax, size: plot.plot_convolution_frame(frame, ax, fontsize=size),
+            frame_span(frame)))
 
 
 def _size_formula_html(n, k, padding, stride, dilation, out) -> str:

@@ -9,7 +9,7 @@ from .. import data, plot, steps
 from .._validate import as_array, check_choice
 from ..plot._parts import pool_span
 from ._base import Explorer
-from ._canvas import FigurePNG
+from ._canvas import FigurePNG, PictureCache
 from ._controls import (
     CUSTOM, Dropdown, IntSlider, ToggleButtons, check_range, check_values, number, plain, status_line,
 )
@@ -96,6 +96,7 @@ class PoolingExplorer(Explorer):
         ])
         self.output_values = self.winners = None
         self._canvas = FigurePNG()
+        self._pictures = PictureCache()   # (input, settings) -> PNG: revisits are instant
         self.feature_map = self._load_input(source)
         for name in ("input", "kind", "pool_size", "stride", "padding"):
             c[name].observe(self._request_redraw, names="value")
@@ -131,9 +132,10 @@ class PoolingExplorer(Explorer):
             self.status.value = f"Impossible setting: {plain(exc)} (Showing the last good picture.)"
             return
         fmt = "{:g}" if np.all(fm == np.round(fm)) else "{:.2f}"
-        self.picture.value = self._canvas.render(
+        key = (c["input"].value, *settings.values())
+        self.picture.value = self._pictures.get(key, lambda: self._canvas.render(
             lambda ax, size: plot.show_pooling(fm, ax, fmt=fmt, fontsize=size, **settings),
-            pool_span(layout))
+            pool_span(layout)))
         self.feature_map = fm
         self.output_values = layout.out
         self.winners = layout.winners if settings["kind"] == "max" else None

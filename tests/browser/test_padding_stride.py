@@ -27,8 +27,8 @@ def explorer(request, open_lesson):
     out.scroll_into_view_if_needed()
     ex = {
         "lesson": lesson, "page": lesson.page, "out": out,
-        "picture": out.locator(":scope > .widget-vbox > img.widget-image"),
-        "formula": out.locator(":scope > .widget-vbox > .widget-html .widget-html-content"),
+        "picture": out.locator(".widget-vbox:has(> .cnnlab-status) > img.widget-image"),
+        "formula": out.locator(".widget-vbox:has(> .cnnlab-status) > .widget-html .widget-html-content"),
         "n": slider(out, "input n"), "k": slider(out, "kernel k"), "step": slider(out, "step"),
         "padding": menu(out, "padding"), "stride": number_box(out, "stride"),
         "dilation": number_box(out, "dilation"),

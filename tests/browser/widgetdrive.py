@@ -105,8 +105,8 @@ def is_pressed(control: Locator) -> bool:
 
 
 def status_text(out: Locator) -> str:
-    """The explorer's status line: the last Label of its outermost box."""
-    return out.locator(":scope > .widget-vbox > .widget-label").last.inner_text()
+    """The explorer's status line (the Label made by `_controls.status_line`)."""
+    return out.locator(".widget-label.cnnlab-status").last.inner_text()
 
 
 # ----------------------------------------------------------------- using them
