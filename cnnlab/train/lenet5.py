@@ -42,7 +42,7 @@ from .._validate import (  # noqa: E402
     check_choice, check_epochs, check_int, check_real, check_seed, check_verbose, describe,
 )
 from ..weights import note_made_again  # noqa: E402
-from .loop import STEPS_PER_CALL, TrainResult, fit  # noqa: E402
+from .loop import STEPS_PER_CALL, TrainResult, fit, load_mnist_for_training  # noqa: E402
 
 __all__ = ["RECIPES", "VARIANTS", "LABEL_SMOOTHING", "FAST_LIMIT", "train_lenet5", "check_out"]
 
@@ -105,17 +105,9 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
     verbose = check_verbose(verbose)
     out = check_out(out)
 
-    from .. import data
     from ..models.lenet import build_lenet5, prepare_images
 
-    n_train, _ = data.check_limit(limit, 60000, 10000)      # a clear error before any loading
-    if n_train < batch_size:
-        raise ValueError(f"`batch_size` {batch_size} is larger than the {n_train} "
-                         "training images")
-    (x_train, y_train), (x_test, y_test) = data.load_mnist(limit)
-    if len(x_train) < batch_size:
-        raise ValueError(f"`batch_size` {batch_size} is larger than the {len(x_train)} "
-                         "training images")
+    (x_train, y_train), (x_test, y_test) = load_mnist_for_training(limit, batch_size)
     import keras
 
     x_train, y_train = prepare_images(x_train), y_train.astype(np.int32)   # (N, 28, 28, 1)

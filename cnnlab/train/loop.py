@@ -26,6 +26,7 @@ from .._validate import (
 from ..session import import_keras
 
 __all__ = ["EpochLog", "TrainResult", "STEPS_PER_CALL", "WARMUP_FRACTION", "fit", "evaluate",
+           "load_mnist_for_training",
            "loss_and_accuracy", "predict_classes", "schedule", "batch_plan", "make_train_chunk",
            "run_epoch", "as_pixels", "check_epochs", "check_labels"]
 
@@ -59,6 +60,33 @@ class TrainResult(NamedTuple):
 
 
 # ----------------------------------------------------------------- scoring a classifier
+
+def load_mnist_for_training(limit, batch_size: int):
+    """MNIST for a training command, checked against the batch size before and after loading.
+
+    Parameters
+    ----------
+    limit : see :func:`cnnlab.data.check_limit` (None: all 60,000 / 10,000 digits)
+    batch_size : int
+        Already checked to be a whole number >= 1.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test)
+        uint8 images ``(N, 28, 28)`` and their labels, as :func:`cnnlab.data.load_mnist` gives.
+    """
+    from .. import data
+
+    n_train, _ = data.check_limit(limit, 60000, 10000)      # a clear error before any loading
+    if n_train < batch_size:
+        raise ValueError(f"`batch_size` {batch_size} is larger than the {n_train} "
+                         "training images")
+    (x_train, y_train), (x_test, y_test) = data.load_mnist(limit)
+    if len(x_train) < batch_size:
+        raise ValueError(f"`batch_size` {batch_size} is larger than the {len(x_train)} "
+                         "training images")
+    return (x_train, y_train), (x_test, y_test)
+
 
 def _probabilities(model, x, batch_size: int) -> np.ndarray:
     """Class probabilities ``(N, n_classes)`` of prepared images ``x``, in batches, inference mode."""

@@ -37,7 +37,7 @@ from .._validate import (  # noqa: E402
 from ..session import fast_mode  # noqa: E402
 from ..weights import note_made_again, save_model, weights_path  # noqa: E402
 from .lenet5 import FAST_LIMIT, check_out  # noqa: E402
-from .loop import TrainResult, fit  # noqa: E402
+from .loop import TrainResult, fit, load_mnist_for_training  # noqa: E402
 
 __all__ = ["RECIPE", "FAST_LIMIT", "STEPS_PER_CALL", "train_mnist_cnn"]
 
@@ -83,14 +83,9 @@ def train_mnist_cnn(epochs=None, *, batch_size=None, peak_lr=None, limit=None, s
     verbose = check_verbose(verbose)
     out = check_out(out)
 
-    from .. import data
     from ..models.mnist_cnn import build_mnist_cnn
 
-    n_train, _ = data.check_limit(limit, 60000, 10000)      # a clear error before any loading
-    if n_train < batch_size:
-        raise ValueError(f"`batch_size` {batch_size} is larger than the {n_train} "
-                         "training images")
-    (x_train, y_train), (x_test, y_test) = data.load_mnist(limit)
+    (x_train, y_train), (x_test, y_test) = load_mnist_for_training(limit, batch_size)
     import keras
 
     x_train = (x_train[..., None] / np.float32(255)).astype(np.float32)   # (N, 28, 28, 1)

@@ -15,7 +15,7 @@ import pytest
 from course import lessons_using, screenshot_path
 from labpage import eventually, image_bytes, screenshot_element
 from widgetdrive import (changed_by, is_pressed, press_slider, report, settle, shown_levels,
-                         slider, slider_value, status_text, time_changes, toggle)
+                         slider, slider_value, status_text, time_slider_keys, toggle)
 
 from cnnlab import data
 
@@ -107,11 +107,8 @@ def test_map_order_buttons(explorer, mnist_test, order):
 def test_digit_slider_latency(explorer):
     """Arrow key on the digit slider -> new digit on screen, 20 changes (no limit)."""
     control = explorer["index"]
-    start = int(slider_value(control))
-    first, second = ("ArrowRight", "ArrowLeft") if start < 999 else ("ArrowLeft", "ArrowRight")
-    samples = time_changes(explorer["page"], explorer["out"], explorer["digit"],
-                           lambda i: press_slider(control, second if i % 2 else first))
-    assert int(slider_value(control)) == start
+    samples = time_slider_keys(explorer["page"], explorer["out"], explorer["digit"], control,
+                               left_first=int(slider_value(control)) == 999)
     report(f"{explorer['stem']} ClassifierExplorer", "test-digit slider, arrow key", samples)
     screenshot_element(explorer["out"], screenshot_path(f"{explorer['stem']}-classifier-explorer"))
     assert not explorer["lesson"].problems()

@@ -16,7 +16,7 @@ from course import lessons_using, screenshot_path
 from labpage import eventually, image_bytes, screenshot_element
 from PIL import Image
 from widgetdrive import (button, changed_by, menu, press_slider, report, settle, slider,
-                         slider_value, status_text, time_changes)
+                         slider_value, status_text, time_slider_keys)
 
 from cnnlab import data
 
@@ -117,11 +117,8 @@ def test_next_mistake_button(inspector, mnist_test):
 def test_digit_slider_latency(inspector):
     """Arrow key on the digit slider -> new digit on screen, 20 changes (no limit)."""
     control = inspector["index"]
-    start = int(slider_value(control))
-    first, second = ("ArrowRight", "ArrowLeft") if start < 9990 else ("ArrowLeft", "ArrowRight")
-    samples = time_changes(inspector["page"], inspector["out"], inspector["digit"],
-                           lambda i: press_slider(control, second if i % 2 else first))
-    assert int(slider_value(control)) == start
+    samples = time_slider_keys(inspector["page"], inspector["out"], inspector["digit"], control,
+                               left_first=int(slider_value(control)) >= 9990)
     report(f"{inspector['stem']} DigitInspector", "test-digit slider, arrow key", samples)
     screenshot_element(inspector["out"], screenshot_path(f"{inspector['stem']}-digit-inspector"))
     assert not inspector["lesson"].problems()

@@ -14,7 +14,7 @@ import pytest
 from course import lessons_using, screenshot_path
 from labpage import eventually, screenshot_element
 from widgetdrive import (CLICKS, changed_by, menu, press_slider, report, set_slider, settle, slider,
-                         slider_max, slider_value, status_text, time_changes)
+                         slider_max, slider_value, status_text, time_changes, time_slider_keys)
 
 LESSONS = lessons_using("widgets.ReceptiveFieldExplorer(")
 GRID_WIDTH = 256                  # the output grid is shown 256 CSS pixels wide
@@ -131,9 +131,7 @@ def test_column_slider_latency(explorer):
     """Arrow key on the col slider -> new input picture on screen, 20 changes (no limit)."""
     lesson, control, img = explorer["lesson"], explorer["col"], explorer["picture"]
     set_slider(lesson, control, 3, img)
-    samples = time_changes(explorer["page"], explorer["out"], img,
-                           lambda i: press_slider(control, "ArrowLeft" if i % 2 else "ArrowRight"))
-    assert slider_value(control) == "3"
+    samples = time_slider_keys(explorer["page"], explorer["out"], img, control)
     report(f"{explorer['stem']} ReceptiveFieldExplorer", "col slider, arrow key", samples)
     screenshot_element(explorer["out"], screenshot_path(f"{explorer['stem']}-receptive-field"))
 

@@ -246,6 +246,20 @@ def time_changes(page: Page, root: Locator, target: Locator, change, n: int = N_
     return latency_samples(page)
 
 
+def time_slider_keys(page: Page, root: Locator, target: Locator, control: Locator, *,
+                     left_first: bool = False) -> dict[str, list[float]]:
+    """Arrow keys on a slider, right and left in turn (``left_first``: left, right), timed.
+
+    The slider ends where it started (asserted), so the explorer is left as found.
+    """
+    first, second = ("ArrowLeft", "ArrowRight") if left_first else ("ArrowRight", "ArrowLeft")
+    start = slider_value(control)
+    samples = time_changes(page, root, target,
+                           lambda i: press_slider(control, second if i % 2 else first))
+    assert slider_value(control) == start
+    return samples
+
+
 def time_play_steps(lesson, root: Locator, target: Locator, n: int) -> dict[str, list[float]]:
     """Press the Play button inside ``root`` ``n`` times, timing its first step each time.
 
