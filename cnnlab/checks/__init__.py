@@ -55,11 +55,31 @@ from ._calls import (  # noqa: F401 - MAX_/MIN_TIME_LIMIT are part of the API
 )
 from ._results import CheckFailed, CheckResult, NotAFunction, passed, short_traceback
 from .. import kernels, shapes
+from . import (
+    activations, answers, arithmetic, backward, classifier, filter_design, im2col, keras_models,
+    normalise, pooling, receptive, transposed,
+)
+from .activations import *  # noqa: F401,F403 - each checker module lists its names in __all__
+from .answers import *  # noqa: F401,F403
+from .arithmetic import *  # noqa: F401,F403
+from .backward import *  # noqa: F401,F403
+from .classifier import *  # noqa: F401,F403
+from .filter_design import *  # noqa: F401,F403
+from .im2col import *  # noqa: F401,F403
+from .keras_models import *  # noqa: F401,F403
+from .normalise import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
+from .receptive import *  # noqa: F401,F403
+from .transposed import *  # noqa: F401,F403
 
 __all__ = [
     "CheckFailed", "CheckResult", "NotAFunction", "check_conv1d", "check_conv2d",
     "check_output_size", "check_feature_map_length", "check_max_pool",
 ]
+for _module in (activations, answers, arithmetic, backward, classifier, filter_design, im2col,
+                keras_models, normalise, pooling, receptive, transposed):
+    __all__ += _module.__all__
+del _module
 
 MAX_CHECK_STRIDE = 8      # largest stride a teacher may ask for (the inputs are at most 9x8)
 MAX_CHECK_PADDING = 8     # most zeros of padding
