@@ -135,16 +135,30 @@ def tile(png: np.ndarray, k: int, h: int, w: int, pixels: int, columns=8, gap=3)
     return png[y:y + h * pixels, x:x + w * pixels]
 
 
+def layer_picture(pad, name: str) -> np.ndarray:
+    """The rows of the pad's one maps picture that hold layer ``name`` (RGBA)."""
+    top, height = pad.layer_rows[name]
+    return rgba(pad.maps_image.value)[top:top + height]
+
+
 def test_pictures_show_the_state_on_fixed_scales(pad, digits):
     pad.set_drawing(enlarge(digits[0][4]))
     np.testing.assert_allclose(png_levels(pad.input_image.value)[..., 0],
                                np.repeat(np.repeat(np.floor(pad.network_input * 255 + 0.5),
                                                    6, axis=0), 6, axis=1), atol=1)
+    whole = rgba(pad.maps_image.value)
+    ends = [top + height for top, height in pad.layer_rows.values()]
+    tops = [top for top, _ in pad.layer_rows.values()]
+    assert tops[0] == 0 and ends[-1] == whole.shape[0]
+    for end, top in zip(ends, tops[1:]):                                 # layers 10 rows apart
+        assert top - end == 10 and np.all(whole[end:top, :, 3] == 0)
     for name, pixels in (("C1", 2), ("S2", 4), ("C3", 4), ("S4", 8)):
         h, w, c = SHAPES[name]
-        png = rgba(pad.map_images[name].value)
+        png = layer_picture(pad, name)
         rows = -(-c // 8)
-        assert png.shape == (rows * (h * pixels + 3) - 3, min(c, 8) * (w * pixels + 3) - 3, 4)
+        width = min(c, 8) * (w * pixels + 3) - 3
+        assert png.shape[0] == rows * (h * pixels + 3) - 3
+        assert np.all(png[:, width:, 3] == 0)                           # nothing right of it
         for k in range(c):
             part = tile(png, k, h, w, pixels)
             assert np.all(part[..., 3] == 255)
@@ -154,9 +168,10 @@ def test_pictures_show_the_state_on_fixed_scales(pad, digits):
         if rows > 1:
             assert np.all(png[h * pixels:h * pixels + 3, :, 3] == 0)
     for name, (h, w) in (("C5", (10, 12)), ("F6", (7, 12))):
-        png = rgba(pad.map_images[name].value)
-        np.testing.assert_allclose(png[..., :3], expected_levels(
-            pad.maps[name].reshape(h, w), pad.scales[name], png.shape[0] // h), atol=1)
+        png = layer_picture(pad, name)
+        pixels = png.shape[0] // h
+        np.testing.assert_allclose(png[:, :w * pixels, :3], expected_levels(
+            pad.maps[name].reshape(h, w), pad.scales[name], pixels), atol=1)
 
 
 def test_colour_ranges_are_fixed_from_the_test_digits(pad, model, digits):

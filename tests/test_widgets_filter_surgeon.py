@@ -92,7 +92,7 @@ def test_starts_as_the_trained_network(s, fresh, trained_c1, digits):
     assert s.ranges["filter"] == pytest.approx(np.abs(trained_c1[0]).max())
     assert s.trained_accuracy == pytest.approx(0.992, abs=0.003)
     for picture in [s.filter_image, s.trained_image, s.digit_image,
-                    *[v for views in s.map_images.values() for v in views]]:
+                    *s.map_images.values()]:
         assert bytes(picture.value).startswith(b"\x89PNG")
 
 
@@ -332,3 +332,24 @@ def test_constructor_refuses_a_model_that_is_not_a_lenet5():
     plain = keras.Sequential([keras.Input(shape=(28, 28, 1)), keras.layers.Flatten(name="C1")])
     with pytest.raises(ValueError, match="`model` has no layer named 'S2'"):
         FilterSurgeon(plain)
+
+
+def test_each_layer_is_one_picture_of_its_maps_on_the_fixed_scale(s):
+    import io
+
+    from PIL import Image
+
+    s.zero(2)
+    png = np.asarray(Image.open(io.BytesIO(bytes(s.map_images["C1"].value))).convert("RGBA"))
+    assert png.shape == (84, 6 * 87 - 3, 4)                  # 6 maps of 28x28 at 3 px, 3 px apart
+    top = s.ranges["C1"]
+    for i in range(6):
+        tile = png[:, i * 87:i * 87 + 84].astype(float)
+        want = np.clip(s.maps["C1"][..., i] * (255.0 / top) + 0.5, 0, 255).astype(np.uint8)
+        np.testing.assert_allclose(tile[::3, ::3, 0], want, atol=1, err_msg=f"C1 map {i}")
+        assert np.all(tile[..., 3] == 255)
+    assert np.all(png[:, 84:87, 3] == 0)                     # the gaps are transparent
+    assert np.all(png[:, 2 * 87:2 * 87 + 84, :3] == 0)      # the zeroed filter's map is black
+    c3 = np.asarray(Image.open(io.BytesIO(bytes(s.map_images["C3"].value))))
+    assert c3.shape[:2] == (80, 8 * 88 - 8)                  # maps 0-7 of 16 at 8 px
+    s.reset()

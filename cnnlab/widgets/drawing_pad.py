@@ -16,12 +16,10 @@ per process.
 from __future__ import annotations
 
 import functools
-import io
 from pathlib import Path
 
 import anywidget
 import ipywidgets as widgets
-import matplotlib
 import numpy as np
 import traitlets
 from ipywidgets.widgets.trait_types import bytes_serialization
@@ -33,6 +31,7 @@ from ..digits import MAX_DIGIT_SIDE, mnist_style
 from ..plot import array_to_png, data_scale
 from ..plot._png import colour_bar_png
 from ._base import Explorer
+from ._mosaic import maps_rgba, rgba_png, stack_rgba
 from ._controls import ToggleButton, titled, status_line
 
 __all__ = ["DrawingPad", "PadCanvas", "PAD_LAYERS", "CANVAS_SIDE", "STROKE_WIDTH",
@@ -50,6 +49,7 @@ _VECTOR_TILES = {120: (10, 12), 84: (7, 12)}
 _MAP_PIXELS = {"C1": 2, "S2": 4, "C3": 4, "S4": 8, "C5": 6, "F6": 6}   # screen pixels per value
 _COLUMNS = 8                      # maps per row of a layer's picture
 _GAP = 3                          # transparent pixels between two maps
+_LAYER_GAP = 10                   # transparent rows between two layers in the maps picture
 _INPUT_SCALE = 6
 
 
@@ -129,9 +129,14 @@ class DrawingPad(Explorer):
     scales : dict
         Layer name -> the fixed :class:`~cnnlab.plot.ColourScale` its maps are drawn with.
     input_image : ipywidgets.Image
-    map_images : dict
-        Layer name -> ``ipywidgets.Image``: the layer's maps side by side
-        (:func:`maps_png`; 8 to a row, 3 transparent pixels apart), one tile for C5, F6.
+    maps_image : ipywidgets.Image
+        Every layer's outputs in one picture (one message to the browser per
+        redraw): the layers one above the other, ``_LAYER_GAP`` (10)
+        transparent rows apart, each layer's maps side by side (as
+        :func:`maps_png` draws them; 8 to a row, 3 transparent pixels apart),
+        one tile for C5, F6. Each layer's label and colour bar sit beside its rows.
+    layer_rows : dict
+        Layer name -> ``(top, height)``: the rows of ``maps_image`` it fills.
     chart : ipywidgets.HTML
         The probabilities: an inline SVG, one ``<rect class="p">`` per class,
         ``data-predicted`` on the ``<svg>`` (empty while nothing is drawn).
@@ -200,15 +205,20 @@ class DrawingPad(Explorer):
             self.predicted = None
         self.input_image.value = array_to_png(self.network_input, vmin=0, vmax=1,
                                               scale=_INPUT_SCALE)
-        for name in PAD_LAYERS:
-            self._show_layer(name)
+        self.maps_image.value = rgba_png(self._maps_picture()[0])
         self.chart.value = probability_svg(self.probabilities, self.predicted,
                                            self.canvas.strokes)
         self.status.value = self._status_text()
 
-    def _show_layer(self, name: str) -> None:
-        self.map_images[name].value = maps_png(_pictures(self.maps[name]), self.scales[name],
-                                               pixels=_MAP_PIXELS[name])
+    def _maps_picture(self) -> tuple[np.ndarray, list[int]]:
+        """Every layer's maps, one layer above the other: (H, W, 4) RGBA and each layer's top row."""
+        blocks = []
+        for name in PAD_LAYERS:
+            scale = self.scales[name]
+            blocks.append(maps_rgba(_pictures(self.maps[name]), scale.cmap, scale.vmin,
+                                    scale.vmax, pixels=_MAP_PIXELS[name], columns=_COLUMNS,
+                                    gap=_GAP))
+        return stack_rgba(blocks, _LAYER_GAP)
 
     def _status_text(self) -> str:
         if self.predicted is None:
@@ -228,35 +238,48 @@ class DrawingPad(Explorer):
         self.chart = widgets.HTML()
         self.status = status_line()
         self._shapes = {name: self._layer_shape(name) for name in PAD_LAYERS}
-        self.map_images, rows = {}, []
-        for name in PAD_LAYERS:
-            self.map_images[name] = widgets.Image(format="png")
-            rows.append(self._layer_row(name))
+        self.maps = {name: np.zeros(self._shapes[name], np.float32) for name in PAD_LAYERS}
+        picture, tops = self._maps_picture()
+        heights = [b - a - _LAYER_GAP for a, b in zip(tops, tops[1:] + [picture.shape[0]
+                                                                         + _LAYER_GAP])]
+        self.layer_rows = {name: (top, h) for name, top, h in zip(PAD_LAYERS, tops, heights)}
+        self.maps_image = widgets.Image(format="png", layout=widgets.Layout(
+            width=f"{picture.shape[1]}px", height=f"{picture.shape[0]}px",
+            margin="0 16px 0 0", flex="0 0 auto"))
+        labels, legends = zip(*(self._layer_cells(name, h) for name, h in zip(PAD_LAYERS, heights)))
+        column = dict(grid_gap=f"{_LAYER_GAP}px", flex="0 0 auto")
+        layers = widgets.HBox([widgets.VBox(labels, layout=widgets.Layout(width="110px", **column)),
+                               self.maps_image,
+                               widgets.VBox(legends, layout=widgets.Layout(**column))],
+                              layout=widgets.Layout(align_items="flex-start"))
         canvas = widgets.VBox([self.canvas])
         top = widgets.HBox([titled("draw a digit", canvas), self._input_box,
                             titled("class probabilities", self.chart)],
                            layout=widgets.Layout(align_items="flex-start"))
         self.widget = widgets.VBox([
             top, self.controls["show_input"],
-            titled("what every layer makes of it", widgets.VBox(rows)), self.status])
+            titled("what every layer makes of it", layers), self.status])
         self._on_show_input()
 
     def _layer_shape(self, name: str) -> tuple:
         shape = tuple(int(d) for d in self._probe.outputs[PAD_LAYERS.index(name)].shape[1:])
         return shape if len(shape) != 3 or shape[:2] != (1, 1) else shape[2:]
 
-    def _layer_row(self, name: str) -> widgets.HBox:
+    def _layer_cells(self, name: str, height: int) -> tuple[widgets.Widget, widgets.Widget]:
+        """The label and the colour bar with its legend of one layer, ``height`` pixels tall
+        (the rows of the maps picture beside them)."""
         shape, scale = self._shapes[name], self.scales[name]
         what = (f"{shape[2]} maps {shape[0]}x{shape[1]}" if len(shape) == 3
                 else f"{shape[0]} values")
         bar = widgets.Image(value=colour_bar_png(scale.vmin, scale.vmax, cmap=scale.cmap,
                                                  width=120, height=10), format="png")
-        legend = widgets.VBox([bar, widgets.Label(scale.legend())])
-        self.map_images[name].layout.margin = "0 16px 0 0"
-        return widgets.HBox([widgets.HTML(f"<b>{name}</b><br>{what}",
-                                          layout=widgets.Layout(width="110px")),
-                             self.map_images[name], legend],
-                            layout=widgets.Layout(align_items="center", margin="0 0 6px 0"))
+        fixed = dict(height=f"{height}px", min_height=f"{height}px", overflow="visible",
+                     justify_content="center", margin="0", flex="0 0 auto")
+        legend = widgets.VBox([bar, widgets.Label(scale.legend())],
+                              layout=widgets.Layout(**fixed))
+        label = widgets.VBox([widgets.HTML(f"<b>{name}</b><br>{what}")],
+                             layout=widgets.Layout(**fixed))
+        return label, legend
 
     def _on_pixels(self, change) -> None:
         if self._quiet_depth:
@@ -342,35 +365,11 @@ def maps_png(pictures, scale, *, pixels: int = 1, columns: int = _COLUMNS,
     bytes
         An RGBA PNG.
     """
-    n = len(pictures)
-    if not 1 <= n <= 64 or any(p.shape != pictures[0].shape for p in pictures) \
-            or max(pictures[0].shape) > 64:
-        raise ValueError(f"`pictures` must be 1 to 64 maps of one shape, at most 64x64, got "
-                         f"{n} of shapes {sorted({p.shape for p in pictures})}")
-    h, w = pictures[0].shape
-    rows, cols = -(-n // columns), min(n, columns)
-    step_y, step_x = h * pixels + gap, w * pixels + gap
-    out = np.zeros((rows * step_y - gap, cols * step_x - gap, 4), np.uint8)   # transparent
-    values = np.stack(pictures).astype(np.float64)                       # (n, h, w)
-    index = np.clip((values - scale.vmin) * (255.0 / (scale.vmax - scale.vmin)) + 0.5, 0, 255)
-    rgb = _colours(scale.cmap)[index.astype(np.uint8)]                   # (n, h, w, 3)
-    rgb = np.repeat(np.repeat(rgb, pixels, axis=1), pixels, axis=2)      # (n, h*p, w*p, 3)
-    for k in range(n):
-        y, x = (k // columns) * step_y, (k % columns) * step_x
-        out[y:y + h * pixels, x:x + w * pixels, :3] = rgb[k]
-        out[y:y + h * pixels, x:x + w * pixels, 3] = 255
-    buffer = io.BytesIO()
-    Image.fromarray(out).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    return rgba_png(maps_rgba(pictures, scale.cmap, scale.vmin, scale.vmax, pixels=pixels,
+                              columns=columns, gap=gap))
 
 
 # ----------------------------------------------------------------- helpers
-
-@functools.lru_cache(maxsize=8)
-def _colours(cmap: str) -> np.ndarray:
-    """The 256 RGB colours of a matplotlib colour map, (256, 3) uint8."""
-    return matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, 256), bytes=True)[:, :3]
-
 
 def _squeeze(a: np.ndarray) -> np.ndarray:
     """A layer's output without its 1x1 grid: (1, 1, C) -> (C,); maps stay (H, W, C)."""

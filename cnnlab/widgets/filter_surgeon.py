@@ -17,6 +17,7 @@ from .. import data, kernels
 from .._validate import as_array, check_real, describe
 from ..plot import array_to_png
 from ._base import Explorer, KernelBoxes
+from ._mosaic import maps_rgba, rgba_png
 from ._controls import (
     CUSTOM, MAX_WEIGHT, WEIGHT_REASON, Dropdown, FloatText, IntSlider, ToggleButtons,
     check_range, check_values, titled, status_line,
@@ -113,7 +114,10 @@ class FilterSurgeon(KernelBoxes, Explorer):
         The trained network's accuracy on the first 1000 test digits.
     widget : ipywidgets.VBox
     filter_image, trained_image, digit_image : ipywidgets.Image
-    map_images : dict of str to list of ipywidgets.Image
+    map_images : dict of str to ipywidgets.Image
+        One picture per layer shown (one message to the browser each): its
+        maps side by side, one map cell of transparent gap apart (C1 6 maps
+        at 3 pixels a value, C3 maps 0-7 at 8), C5 and F6 as one tile.
     chart : ipywidgets.HTML
         An inline SVG: ``<rect class="p">`` per class (edited) and
         ``<rect class="ghost">`` per class (trained).
@@ -307,12 +311,11 @@ class FilterSurgeon(KernelBoxes, Explorer):
         self.digit_image = widgets.Image(format="png")
         self.chart = widgets.HTML()
         self.status = status_line()
-        self.map_images = {name: [widgets.Image(format="png") for _ in range(count)]
-                           for name, count in SURGEON_LAYERS.items()}
+        self.map_images = {name: widgets.Image(format="png") for name in SURGEON_LAYERS}
         rows = [widgets.HBox([widgets.HTML(self._layer_legend(name),
-                                           layout=widgets.Layout(width="170px")), *images],
+                                           layout=widgets.Layout(width="170px")), image],
                              layout=widgets.Layout(align_items="center", grid_gap="4px"))
-                for name, images in self.map_images.items()]
+                for name, image in self.map_images.items()]
         self.widget = widgets.VBox([
             widgets.HBox([c["filter"], c["preset"], c["trained"], c["zero"], c["negate"]]),
             widgets.HBox([c["swap"], c["swap_with"], c["reset_all"], c["digit"]]),
@@ -476,21 +479,23 @@ class FilterSurgeon(KernelBoxes, Explorer):
         self.filter_image.value = array_to_png(self.kernels[:, :, 0, i], **pictures)
         self.trained_image.value = array_to_png(self.trained_kernels[:, :, 0, i], **pictures)
         self.digit_image.value = array_to_png(self.image, vmin=0.0, vmax=1.0, scale=3)
-        for name, images in self.map_images.items():
-            values = self.maps[name]
-            top = self.ranges[name]
-            colours = (dict(cmap=_FILTER_COLOURS, vmin=-top, vmax=top) if self._signed[name]
-                       else dict(cmap="gray", vmin=0.0, vmax=top))
-            if values.ndim == 3 and values.shape[0] > 1:                 # (H, W, C) maps
-                scale = max(1, 84 // values.shape[0])
-                for c, view in enumerate(images):
-                    view.value = array_to_png(values[..., c], scale=scale, **colours)
-            else:                                                        # a vector: one tile
-                flat = values.reshape(-1)
-                images[0].value = array_to_png(flat.reshape(_TILES[flat.size]), scale=8,
-                                               **colours)
+        for name, image in self.map_images.items():
+            image.value = rgba_png(self._layer_rgba(name))
         self.chart.value = _probability_svg(self.probabilities, self.trained_probabilities,
                                             self.label)
+
+    def _layer_rgba(self, name: str) -> np.ndarray:
+        """The maps of one layer side by side (one cell of gap), or a vector as one tile: RGBA."""
+        values, top = self.maps[name], self.ranges[name]
+        cmap, bottom = (_FILTER_COLOURS, -top) if self._signed[name] else ("gray", 0.0)
+        if values.ndim == 3 and values.shape[0] > 1:                     # (H, W, C) maps
+            scale = max(1, 84 // values.shape[0])
+            pictures = [values[..., c] for c in range(SURGEON_LAYERS[name])]
+            return maps_rgba(pictures, cmap, bottom, top, pixels=scale, columns=len(pictures),
+                             gap=scale)
+        flat = values.reshape(-1)                                        # a vector: one tile
+        return maps_rgba([flat.reshape(_TILES[flat.size])], cmap, bottom, top, pixels=8,
+                         columns=1, gap=0)
 
     def _status_text(self, k: np.ndarray) -> str:
         a, b = self.trained_predicted, self.predicted

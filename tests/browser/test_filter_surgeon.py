@@ -40,6 +40,13 @@ def surgeon(request, open_lesson):
     return ex
 
 
+def c1_map_levels(ex, i: int) -> np.ndarray:
+    """Grey levels of C1 map ``i`` (28, 28): the C1 picture holds the 6 maps side by side,
+    3 pixels a value, one value's width apart."""
+    levels = shown_levels(ex["c1_maps"], "gray", scale=3)               # (28, 6 * 29 - 1)
+    return levels[:, i * 29:i * 29 + 28]
+
+
 def picture(out, title: str):
     return out.locator(f".widget-vbox:has(> .widget-html b:text-is({title!r})) img").first
 
@@ -88,7 +95,7 @@ def test_zero_blanks_the_map_and_reset_brings_it_back(surgeon):
     eventually(lambda: np.testing.assert_array_equal(shown_weights(surgeon), 0))
     assert float(surgeon["bias"].input_value()) == 0
     assert status_text(out).startswith(f"C1 filter {i} zeroed")
-    assert (shown_levels(surgeon["c1_maps"].nth(i), "gray") == 0).all()   # black: 0 everywhere
+    assert (c1_map_levels(surgeon, i) == 0).all()                       # black: 0 everywhere
     changed_by(edited, button(out, "reset all").click)
     settle(surgeon["lesson"])
     eventually(lambda: np.testing.assert_allclose(shown_weights(surgeon), trained, atol=1e-6))
