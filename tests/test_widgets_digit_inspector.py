@@ -56,6 +56,15 @@ def test_index_change_shows_that_digit(inspector, model, test_set, index):
     assert f"predicted {int(want.argmax())}" in inspector.status.value
 
 
+def png_rgba(value: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(bytes(value))) as im:
+        return np.asarray(im.convert("RGBA"))
+
+
 @pytest.mark.parametrize("layer", INSPECTOR_LAYERS)
 def test_layer_change_shows_that_layers_maps(inspector, model, test_set, layer):
     x, _ = test_set
@@ -64,10 +73,15 @@ def test_layer_change_shows_that_layers_maps(inspector, model, test_set, layer):
     probe = keras.Model(model.input, model.get_layer(layer).output)
     want = np.asarray(probe(prepare_images(x[inspector.index:inspector.index + 1])))[0]
     np.testing.assert_allclose(inspector.feature_maps.reshape(want.shape), want, atol=1e-5)
-    pictures = inspector.maps.children
-    expected = MAP_SHAPES[layer][2] if MAP_SHAPES[layer][0] > 1 else 1
-    assert len(pictures) == expected
-    assert all(bytes(p.value).startswith(b"\x89PNG") for p in pictures)
+    h, w, c = MAP_SHAPES[layer]
+    count = c if h > 1 else 1
+    columns = int(np.ceil(np.sqrt(count)))
+    assert inspector.map_columns == columns
+    cell_h, cell_w = inspector.map_cell
+    rows = -(-count // columns)
+    picture = png_rgba(inspector.maps_image.value)
+    assert picture.shape == (rows * (cell_h + 4) - 4, columns * (cell_w + 4) - 4, 4)
+    assert int((picture[::cell_h + 4, ::cell_w + 4, 3] == 255).sum()) == count   # one per map
 
 
 def test_probability_chart_has_ten_bars_and_marks_the_prediction(inspector):
@@ -161,8 +175,12 @@ def test_maps_share_one_fixed_scale_white_for_high(inspector):
     assert inspector.display_range == (0.0, pytest.approx(float(maps.max())))
     assert f"black = 0, white = {float(maps.max()):.3g}" in inspector.status.value
     brightest = int(np.argmax(maps.max(axis=(0, 1))))       # the map with the largest value
-    with Image.open(io.BytesIO(bytes(inspector.maps.children[brightest].value))) as im:
-        assert np.asarray(im).max() == 255
+    cell_h, cell_w = inspector.map_cell
+    row, col = divmod(brightest, inspector.map_columns)
+    whole = png_rgba(inspector.maps_image.value)
+    tile = whole[row * (cell_h + 4):row * (cell_h + 4) + cell_h,
+                 col * (cell_w + 4):col * (cell_w + 4) + cell_w]
+    assert tile[..., :3].max() == 255 and np.all(tile[..., 3] == 255)
     with Image.open(io.BytesIO(bytes(inspector.digit_image.value))) as im:
         digit = np.asarray(im)[::6, ::6]
     np.testing.assert_allclose(digit, inspector._images[inspector.index], atol=1)  # 255 white

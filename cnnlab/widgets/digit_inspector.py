@@ -12,6 +12,8 @@ from .. import data
 from .._validate import as_array, check_choice, check_int, describe
 from ..plot import array_to_png, data_scale
 from ._base import Explorer
+from ._mosaic import maps_rgba, rgba_png
+from ._network import one_image_runner
 from ._controls import Dropdown, IntSlider, titled, status_line
 
 __all__ = ["DigitInspector", "INSPECTOR_LAYERS", "MAX_INSPECTOR_IMAGES"]
@@ -22,6 +24,7 @@ MAX_INSPECTOR_IMAGES = 10_000     # most digits DigitInspector takes (one test s
 INSPECTOR_LAYERS = ("C1", "S2", "C3", "S4", "C5", "F6")
 _VECTOR_TILES = {120: (10, 12), 84: (7, 12)}
 _MAP_PIXELS = 84                  # side of one feature-map picture
+_MAP_GAP = 4                      # transparent pixels between two maps
 
 
 class DigitInspector(Explorer):
@@ -72,8 +75,14 @@ class DigitInspector(Explorer):
         What the maps' colours stand for.
     widget : ipywidgets.VBox
     digit_image : ipywidgets.Image
-    maps : ipywidgets.GridBox
-        One ``Image`` per feature map.
+    maps_image : ipywidgets.Image
+        Every map of the layer in one picture (one message to the browser per
+        redraw): ``map_columns`` to a row (6 maps: 3x2, 16: 4x4), each map
+        ``map_cell`` pixels, ``_MAP_GAP`` (4) transparent pixels apart; C5
+        and F6 as one tile.
+    map_columns : int
+    map_cell : (int, int)
+        Height and width in pixels of one map in ``maps_image``.
     chart : ipywidgets.HTML
         The probabilities (an inline SVG with one ``<rect class="p">`` per class).
     status : ipywidgets.Label
@@ -90,6 +99,7 @@ class DigitInspector(Explorer):
                             "cnnlab.lenet.build_lenet5, or loaded from data/weights), got "
                             f"{describe(model)}")
         self._probe = _lenet_probe(model)
+        self._run = one_image_runner(self._probe, (28, 28, 1))
         if given is None:
             (_, _), (images, labels) = data.load_mnist()
             what = "the test images"
@@ -110,7 +120,7 @@ class DigitInspector(Explorer):
                                  tooltip="jump to the next test digit the model gets wrong")
         self.controls.update(index=slider, layer=menu, mistake=mistake)
         self.digit_image = widgets.Image(format="png")
-        self.maps = widgets.GridBox(layout=widgets.Layout(grid_gap="4px"))
+        self.maps_image = widgets.Image(format="png")
         self._legend = widgets.Label()
         self.display_range, self.display_cmap, self.legend = None, None, ""
         self.chart = widgets.HTML()
@@ -118,12 +128,11 @@ class DigitInspector(Explorer):
         self.widget = widgets.VBox([
             widgets.HBox([slider, menu, mistake]),
             widgets.HBox([titled("digit", self.digit_image),
-                          titled("feature maps", widgets.VBox([self.maps, self._legend])),
+                          titled("feature maps", widgets.VBox([self.maps_image, self._legend])),
                           titled("class probabilities", self.chart)],
                          layout=widgets.Layout(align_items="flex-start")),
             self.status,
         ])
-        self._map_images: list[widgets.Image] = []
         self._guard_controls()
         self.redraw()
         slider.observe(self._request_redraw, names="value")
@@ -154,7 +163,7 @@ class DigitInspector(Explorer):
     def _draw(self) -> None:
         image = self._images[self.index]                                # (28, 28) uint8
         x = image.astype(np.float32)[None, :, :, None] / 255.0          # (1, 28, 28, 1)
-        outputs = [np.asarray(o)[0] for o in self._probe(x, training=False)]
+        outputs = [np.asarray(o)[0] for o in self._run(x)]
         by_name = dict(zip(("C1", "S2", "C3", "S4", "C5", "F6", "output"), outputs))
         layer = self.controls["layer"].value
         maps = by_name[layer]
@@ -177,21 +186,16 @@ class DigitInspector(Explorer):
         h, w, c = maps.shape
         pictures = ([maps[..., i] for i in range(c)] if h > 1
                     else [maps.reshape(-1).reshape(_VECTOR_TILES.get(c, (1, c)))])
-        if len(self._map_images) != len(pictures):
-            for old in self._map_images:
-                old.close()
-            self._map_images = [widgets.Image(format="png") for _ in pictures]
-            self.maps.children = self._map_images
-            columns = int(np.ceil(np.sqrt(len(pictures))))              # 6 maps: 3x2, 16: 4x4
-            self.maps.layout.grid_template_columns = f"repeat({columns}, auto)"
         shared = data_scale(maps)                      # one fixed scale for every map of the layer
         self.display_range, self.display_cmap = (shared.vmin, shared.vmax), shared.cmap
         self.legend = f"{shared.legend()} (shared by the {c} {'maps' if h > 1 else 'values'})"
         self._legend.value = self.legend
-        for picture, view in zip(pictures, self._map_images):
-            scale = max(1, _MAP_PIXELS // max(picture.shape)) if h > 1 else 12
-            view.value = array_to_png(picture, cmap=shared.cmap, vmin=shared.vmin,
-                                      vmax=shared.vmax, scale=scale)
+        scale = max(1, _MAP_PIXELS // max(pictures[0].shape)) if h > 1 else 12
+        self.map_columns = int(np.ceil(np.sqrt(len(pictures))))        # 6 maps: 3x2, 16: 4x4
+        self.map_cell = (pictures[0].shape[0] * scale, pictures[0].shape[1] * scale)
+        self.maps_image.value = rgba_png(maps_rgba(
+            pictures, shared.cmap, shared.vmin, shared.vmax, pixels=scale,
+            columns=self.map_columns, gap=_MAP_GAP))
 
 
 def _check_digits(images, labels):

@@ -32,6 +32,7 @@ from ..plot import array_to_png, data_scale
 from ..plot._png import colour_bar_png
 from ._base import Explorer
 from ._mosaic import maps_rgba, rgba_png, stack_rgba
+from ._network import one_image_runner
 from ._controls import ToggleButton, titled, status_line
 
 __all__ = ["DrawingPad", "PadCanvas", "PAD_LAYERS", "CANVAS_SIDE", "STROKE_WIDTH",
@@ -416,21 +417,11 @@ def _network(model):
     x = images.astype(np.float32)[..., None] / 255.0                    # (500, 28, 28, 1)
     outputs = probe(x, training=False)
     scales = {name: data_scale(np.asarray(o)) for name, o in zip(PAD_LAYERS, outputs)}
-    run = _compiled(probe)
+    run = one_image_runner(probe, (28, 28, 1))
     while len(_NETWORKS) >= 4:
         _NETWORKS.pop(next(iter(_NETWORKS)))
     _NETWORKS[id(model)] = (model, probe, run, scales)
     return probe, run, scales
-
-
-def _compiled(probe):
-    """``probe(x, training=False)`` for one image as a TensorFlow graph, traced once now."""
-    import tensorflow as tf
-
-    one = tf.TensorSpec((1, 28, 28, 1), tf.float32)
-    run = tf.function(lambda x: probe(x, training=False), input_signature=[one])
-    run(tf.zeros((1, 28, 28, 1)))
-    return lambda x: run(tf.constant(x, tf.float32))
 
 
 def _check_model(model):
