@@ -119,8 +119,9 @@ def test_map_ranges_are_fixed_by_the_layers_largest_value(explorer, model, test_
         explorer.controls["index"].value = index
         fm = explorer.maps["conv1"][..., 0]
         assert fm.max() <= explorer.map_ranges["conv1"][1] + 1e-6
-        picture = pixels(explorer.map_pictures["conv1"][0].value)
-        scale = picture.shape[0] // 26
+        side = explorer.map_cell["conv1"]
+        picture = pixels(explorer.map_pictures["conv1"].value)[:side, :side]   # map 0, top left
+        scale = side // 26
         zero = np.kron(fm == 0, np.ones((scale, scale), bool))
         assert zero.any() and np.all(picture[zero] == BLACK_0), "0 must keep one colour"
     assert "0 to" in explorer.status.value
@@ -136,12 +137,21 @@ def test_strongest_maps_are_the_largest_means(explorer):
             assert len(shown) == MAPS_SHOWN
             assert shown == sorted(shown, key=lambda c: -means[c])
             assert means[shown[-1]] >= np.sort(means)[-MAPS_SHOWN] - 1e-12
+            side, (lo, hi) = explorer.map_cell[layer], explorer.map_ranges[layer]
+            fm = explorer.maps[layer][..., shown[5]]                    # row 2, column 2
+            tile = pixels(explorer.map_pictures[layer].value)[side + 2:2 * side + 2,
+                                                              side + 2:2 * side + 2, 0]
+            want = np.clip((fm - lo) * (255.0 / (hi - lo)) + 0.5, 0, 255).astype(np.uint8)
+            step = side // fm.shape[0]
+            np.testing.assert_allclose(tile[::step, ::step], want, atol=1)
         explorer.controls["maps"].value = "first"
         assert explorer.shown_maps["conv2"] == list(range(MAPS_SHOWN))
     finally:
         explorer.controls["maps"].value = "first"
-    assert all(bytes(p.value).startswith(b"\x89PNG")
-               for layer in ("conv1", "conv2") for p in explorer.map_pictures[layer])
+    for layer in ("conv1", "conv2"):
+        side = explorer.map_cell[layer]
+        whole = pixels(explorer.map_pictures[layer].value)
+        assert whole.shape[:2] == (2 * side + 2, 4 * side + 3 * 2)     # 2 rows of 4 maps, 2 px apart
 
 
 def test_probability_chart_marks_the_prediction_and_the_label(explorer):

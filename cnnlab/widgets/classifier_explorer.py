@@ -12,6 +12,8 @@ from .. import data
 from .._validate import check_choice, describe
 from ..plot._png import array_to_png, colour_bar_png
 from ._base import Explorer
+from ._mosaic import maps_rgba, rgba_png
+from ._network import one_image_runner
 from ._controls import IntSlider, ToggleButtons, check_range, titled, status_line
 from .softmax_explorer import probability_svg
 
@@ -24,6 +26,7 @@ MAPS_SHOWN = 8                    # feature maps drawn per layer
 MAP_ORDERS = ("first", "strongest")
 MAP_CMAP = "gray"                 # ReLU maps are >= 0: black = 0, white = the layer's largest
 _MAP_PIXELS = 78                  # side of one feature-map picture
+_MAP_GAP = 2                      # transparent pixels between two maps
 _BATCH = 250                      # digits per forward pass when measuring the ranges
 
 
@@ -74,7 +77,12 @@ class ClassifierExplorer(Explorer):
     digit_image, chart : ipywidgets.Image
         The digit (PNG) and the probability bars (SVG).
     map_pictures : dict
-        Layer -> list of eight ``ipywidgets.Image``.
+        Layer -> one ``ipywidgets.Image`` of its eight maps (one message to
+        the browser per redraw): 4 to a row, ``map_cell`` pixels each,
+        ``_MAP_GAP`` (2) transparent pixels apart; the map numbers above it
+        over its top row and under its bottom row.
+    map_cell : dict
+        Layer -> side in pixels of one map in its picture.
     status : ipywidgets.Label
     widget : ipywidgets.VBox
     """
@@ -88,6 +96,7 @@ class ClassifierExplorer(Explorer):
 
             model = load_mnist_cnn()
         self._probe, self._head = _mnist_probe(model)
+        self._run = one_image_runner(self._probe, (28, 28, 1))
         (_, _), (images, labels) = data.load_mnist(limit=(1, N_DIGITS))
         self._images = images.astype(np.float32) / np.float32(255)      # (1000, 28, 28)
         self._labels = labels.astype(np.int64)                          # (1000,)
@@ -103,7 +112,7 @@ class ClassifierExplorer(Explorer):
         self.digit_image = widgets.Image(format="png")
         self.chart = widgets.Image(format="svg+xml")
         self.status = status_line()
-        self.map_pictures = {}
+        self.map_pictures, self.map_cell = {}, {}
         self._map_titles = {}
         columns = [titled("digit (black = 0, white = 1)", self.digit_image)]
         for layer in CLASSIFIER_LAYERS:
@@ -139,13 +148,10 @@ class ClassifierExplorer(Explorer):
 
     def _layer_panel(self, layer: str) -> widgets.VBox:
         lo, hi = self.map_ranges[layer]
-        pictures = [widgets.Image(format="png") for _ in range(MAPS_SHOWN)]
-        titles = [widgets.HTML() for _ in range(MAPS_SHOWN)]
-        self.map_pictures[layer], self._map_titles[layer] = pictures, titles
-        cells = [widgets.VBox([t, p], layout=widgets.Layout(align_items="center"))
-                 for t, p in zip(titles, pictures)]
-        grid = widgets.GridBox(cells, layout=widgets.Layout(
-            grid_template_columns=f"repeat({MAPS_SHOWN // 2}, auto)", grid_gap="2px"))
+        self.map_pictures[layer] = widgets.Image(format="png")
+        self._map_titles[layer] = (widgets.HTML(), widgets.HTML())
+        top, bottom = self._map_titles[layer]
+        grid = widgets.VBox([top, self.map_pictures[layer], bottom])
         width = MAPS_SHOWN // 2 * _MAP_PIXELS
         bar = widgets.Image(value=colour_bar_png(lo, hi, cmap=MAP_CMAP, width=width), format="png")
         scale = widgets.HTML(f"<small>{lo:g} (black) to {hi:.2f} (white): one range for every "
@@ -158,7 +164,7 @@ class ClassifierExplorer(Explorer):
         i = self.index
         image = self._images[i]                                         # (28, 28) in [0, 1]
         conv1, conv2, dense, probs = (np.asarray(o)[0] for o in
-                                      self._probe(image[None, :, :, None], training=False))
+                                      self._run(image[None, :, :, None]))
         w, b = self._head
         self.image = image
         self.maps = {"conv1": conv1, "conv2": conv2}                    # (26, 26, 32), (11, 11, 64)
@@ -189,10 +195,24 @@ class ClassifierExplorer(Explorer):
             chosen = [int(c) for c in np.argsort(-fm.mean(axis=(0, 1)), kind="stable")[:MAPS_SHOWN]]
         lo, hi = self.map_ranges[layer]
         scale = max(1, _MAP_PIXELS // fm.shape[0])
-        for c, picture, title in zip(chosen, self.map_pictures[layer], self._map_titles[layer]):
-            picture.value = array_to_png(fm[..., c], cmap=MAP_CMAP, vmin=lo, vmax=hi, scale=scale)
-            title.value = f"<small>map {c}</small>"
+        columns = MAPS_SHOWN // 2
+        self.map_cell[layer] = fm.shape[0] * scale
+        self.map_pictures[layer].value = rgba_png(maps_rgba(
+            [fm[..., c] for c in chosen], MAP_CMAP, lo, hi, pixels=scale, columns=columns,
+            gap=_MAP_GAP))
+        pitch = self.map_cell[layer] + _MAP_GAP
+        top, bottom = self._map_titles[layer]
+        top.value = map_titles(chosen[:columns], pitch)
+        bottom.value = map_titles(chosen[columns:], pitch)
         return chosen
+
+
+def map_titles(numbers, pitch: int) -> str:
+    """The numbers of one row of maps, each over (or under) its map, ``pitch`` pixels apart (HTML)."""
+    cells = "".join(f"<small>map {c}</small>" for c in numbers)
+    return (f'<div class="cnnlab-map-titles" style="display:grid;grid-template-columns:'
+            f'repeat({len(numbers)}, {pitch}px);justify-items:center;line-height:1.2">'
+            f'{cells}</div>')
 
 
 def _mnist_probe(model):

@@ -40,7 +40,7 @@ def explorer(request, open_lesson):
         "digit": picture(out, "digit (black = 0, white = 1)"),
         "chart": picture(out, "class probabilities"),
         "conv1": out.locator(".widget-vbox:has(> .widget-html b:text-is("
-                             "'conv1 feature maps (after ReLU)')) .widget-gridbox"),
+                             "'conv1 feature maps (after ReLU)')) > .widget-vbox").first,
         "stem": Path(request.param).stem,
     }
 
@@ -78,7 +78,8 @@ def assert_shows_the_test_digit(ex, mnist_test) -> None:
     assert int(np.argmax(p)) == status["predicted"]
     np.testing.assert_allclose(100 * p.max(), status["percent"], atol=0.15)
     assert (status["verdict"] == "right") == (status["predicted"] == status["label"])
-    titles = [int(t.split()[-1]) for t in ex["conv1"].locator("small").all_inner_texts()]
+    titles = [int(t.split()[-1])
+              for t in ex["conv1"].locator(".cnnlab-map-titles small").all_inner_texts()]
     assert titles[:4] == status["conv1_maps"]
 
 
