@@ -15,7 +15,7 @@ export PYTHONHASHSEED ?= 0
 .PHONY: help setup lab test test-unit test-notebooks test-portable notebooks bench lock clean assignments grade
 
 help:
-	@echo "make lab        set everything up and open the course in JupyterLab"
+	@echo "make lab        set everything up and open the course in JupyterLab (your copies: build/lab)"
 	@echo "make test       set everything up and run every test (fast mode)"
 	@echo "make notebooks  re-run every lesson in full mode and store its outputs"
 	@echo "make bench      run the benchmarks in benchmarks/"
@@ -44,8 +44,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $(STAMP)
 
+# The learner's own copies of the lessons (every exercise still to be written) in build/lab,
+# made once and then kept; the teacher's versions, answered, stay in notebooks/.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(PY) -m cnnlab.tools.workbook --into build/lab
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=build/lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600
 # The portability pass: the lessons run again with other floating-point round-off
@@ -116,17 +119,22 @@ $(TEACHER): $(STAMP) requirements-teacher.lock
 	@touch $(TEACHER)
 
 # Teachers: build/assignments as an nbgrader course folder (student versions in release/).
-# Options: LESSONS="01 02" (default all), VALIDATE=1 (run both versions), TIMEOUT=seconds per cell.
+# Options: LESSONS="01 02" (default all), VALIDATE=1 (run both versions), TIMEOUT=seconds per cell,
+# MEMORY=4G (memory limit of each graded notebook).
 assignments: $(TEACHER)
-	$(PY) -m cnnlab.tools.assignments build $(LESSONS) $(if $(VALIDATE),--validate) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+	$(PY) -m cnnlab.tools.assignments build $(LESSONS) $(if $(VALIDATE),--validate) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(MEMORY),--memory $(MEMORY))
 
 # Teachers: autograde SUBMISSIONS=folder laid out as folder/<student>/<lesson>/<lesson>.ipynb;
-# writes build/assignments/grades.csv and feedback/.
+# writes build/assignments/grades.csv and feedback/. Each notebook runs in a bubblewrap sandbox
+# (installed here when missing); JOBS=n grades n at once; UNSANDBOXED=1 grades without a sandbox.
 grade: $(TEACHER)
-	$(PY) -m cnnlab.tools.assignments grade "$(SUBMISSIONS)" $(LESSONS) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+	$(if $(UNSANDBOXED),,bash tests/grading/install_bubblewrap.sh)
+	$(PY) -m cnnlab.tools.assignments grade "$(SUBMISSIONS)" $(LESSONS) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(UNSANDBOXED),--unsandboxed)
 
+# Keeps build/lab: the learner's work.
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) .pytest_cache
+	@if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name lab -exec rm -rf {} +; fi
 
 # The course as a static website in build/site: the stored lessons (not re-run),
 # the glossary and an index page; every relative link is checked.
