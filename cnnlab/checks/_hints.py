@@ -51,11 +51,15 @@ def _exception_hint(exc) -> str:
     if isinstance(exc, IndexError):
         return ("An index went past the end of an array. The last window starts at n - k, so "
                 "the loop runs over range(n - k + 1); and the output array must have room for "
-                "every window.")
+                "every window. With a stride, the output index is the window's number j "
+                "(out[j]), and window j starts at input j * stride: out[j * stride] runs past "
+                "the end.")
     if isinstance(exc, ValueError) and any(w in text for w in ("broadcast", "aligned", "shape")):
         return ("Two arrays of different shapes met: every window must have exactly the "
                 "kernel's size, x[i:i + k] (x[i:i + kh, j:j + kw] in 2D). A window near the end "
-                "comes out shorter when the loop goes too far: the last window starts at n - k.")
+                "comes out shorter when the loop goes too far: the last window starts at n - k. "
+                "With a stride both ends of the window move, x[j * stride:j * stride + k]; with "
+                "padding, the zeros go on both sides (np.pad(x, p) puts p zeros at each end).")
     if isinstance(exc, NameError):
         return ("A name used inside the function is not defined: check its spelling, and run "
                 "the cells above (Setup first).")
@@ -221,16 +225,51 @@ class Conv:
              isinstance(self.padding, int) and self.padding > 0,
              f"Padding goes on both sides: {self.padding} zero(s) before and after, "
              f"so {self.fits()}."),
-            (tuple(e - 1 for e in expected), True,
+            (tuple(e - 1 for e in expected), stride == 1 and p0 + p1 == 0,
              f"One window position is missing: loop over range(n - k + 1), not range(n - k); "
              f"{self.fits()}."),
+            (self._sizes_ceil(), stride > 1,
+             f"Round down: a window that would stick out past the end is not used, so "
+             f"{self.fits()}."),
+            (tuple(e - 1 for e in expected), True,
+             f"One window position is missing: count the first window too (the + 1): "
+             f"{self.fits()}."),
+            (tuple(e + 1 for e in expected), True,
+             f"One window position too many: the last window must end inside the "
+             f"{'padded ' if p0 + p1 else ''}input, so {self.fits()}."),
         ]
+        spread = self._spread_hint(want, got)
+        if spread:
+            return spread
         for sizes, applies, text in mistakes:
             if applies and sizes == found and sizes != expected:
                 return text
         if self.dims == 2 and found == expected[::-1]:
             return "Rows and columns are swapped: the first axis is the height (rows)."
         return f"Did you forget that {self.fits()}?"
+
+    def _sizes_ceil(self):
+        """The sizes with the window count rounded up instead of down."""
+        return tuple(-(-(n + a + b - k) // self.stride) + 1 if n + a + b >= k else None
+                     for n, k, (a, b) in zip(self.n, self.k, self.pads))
+
+    def _spread_hint(self, want, got):
+        """Window j stored at out[j * stride] of a stride-1-sized array, zeros in between."""
+        if self.stride == 1 or got.shape[self.space] != self._sizes(stride=1):
+            return None
+        every = (slice(None),) * self.space.start + (slice(None, None, self.stride),) * self.dims
+        spread = np.zeros_like(got)
+        spread[every] = want
+        if not close(got, spread):
+            return None
+        s = self.stride
+        if self.dims == 1:
+            return (f"You stored the window that starts at input i in out[i], leaving zeros in "
+                    f"between: store window number j in out[j] (it starts at j * {s}); "
+                    f"{self.fits()}, so the output has that many cells.")
+        return (f"You stored the window that starts at input (r, c) in out[r, c], leaving zeros "
+                f"in between: store window (i, j) in out[i, j] (it starts at row i * {s}, "
+                f"column j * {s}); {self.fits()}, so the output has that many cells.")
 
     # -- values -----------------------------------------------------------
 
