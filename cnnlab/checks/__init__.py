@@ -1,12 +1,17 @@
-"""Exercise checkers that speak to learners (lessons 01-03, 05).
+"""Exercise checkers that speak to learners (every lesson from 01 to 12).
 
 An exercise's test cell hands the learner's function to a checker::
 
     checks.check_conv2d(my_conv2d)
 
 The checker calls the function on a series of inputs, from the lesson's own
-example to random ones, and compares every answer with :mod:`cnnlab.kernels`
-or :mod:`cnnlab.shapes`. At the first wrong answer it raises
+example to random ones, and compares every answer with the course's own
+version (:mod:`cnnlab.kernels`, :mod:`cnnlab.shapes`, :mod:`cnnlab.backprop`,
+...). The checkers of this module cover convolution, output sizes and
+pooling; one module per topic holds the others (``filter_design``,
+``arithmetic``, ``im2col``, ``pooling``, ``activations``, ``classifier``,
+``backward``, ``normalise``, ``keras_models``, ``receptive``, ``transposed``),
+and every checker is importable from here. At the first wrong answer it raises
 :class:`CheckFailed`, an ``AssertionError`` (so nbgrader and pytest count a
 failed test), whose message says what was called, what was expected, what
 came back, and gives a hint about the likely mistake (a flipped kernel, a
