@@ -40,6 +40,7 @@ class Exercise(NamedTuple):
     points: float
     answer_lines: int    # lines of code between the solution markers (no blanks, no comments)
     checker: str         # the cnnlab.checks function its test cell calls, or ""
+    minutes: int | None  # the time the exercise says it takes ("about 10 minutes")
 
 
 def answer_lines(source: str) -> int:
@@ -69,28 +70,38 @@ def _lesson_exercises(lesson: str, cells: list) -> list[Exercise]:
         points = sum(float(c["metadata"]["nbgrader"].get("points", 0)) for c in tests)
         test_code = "\n".join("".join(c["source"]) for c in tests)
         checker = re.search(r"checks\.(check_\w+)\(", test_code)
-        exercises.append(Exercise(lesson, gid, _title_before(cells, i), points,
+        title, minutes = _title_before(cells, i)
+        exercises.append(Exercise(lesson, gid, title, points,
                                   answer_lines("".join(cell["source"])),
-                                  checker.group(1) if checker else ""))
+                                  checker.group(1) if checker else "", minutes))
     return exercises
 
 
-def _title_before(cells: list, i: int) -> str:
+def _title_before(cells: list, i: int) -> tuple[str, int | None]:
+    """The exercise's title (without "Exercise N —" and its points) and its minutes."""
     for cell in reversed(cells[:i]):
         if cell["cell_type"] == "markdown":
-            m = _TITLE.search("".join(cell["source"]))
-            return (m.group(1) or m.group(2)).strip().rstrip(".:") if m else ""
-    return ""
+            text = "".join(cell["source"])
+            m = _TITLE.search(text)
+            title = (m.group(1) or m.group(2)).strip().rstrip(".:") if m else ""
+            minutes = re.search(r"about (\d+) minutes", text)
+            title = re.sub(r"\s*\([^()]*\bpoints?\b[^()]*\)$", "", title)
+            title = re.sub(r"^Exercise \d+\s*[—:-]\s*", "", title)
+            return title, int(minutes.group(1)) if minutes else None
+    return "", None
 
 
 def exercise_table(exercises: list[Exercise]) -> str:
     """The README's table: one row per exercise, then the totals."""
-    rows = ["| Lesson | Exercise | grade_id | Points | Checked by |", "|---|---|---|---|---|"]
+    rows = ["| Lesson | Exercise | grade_id | Points | Minutes | Checked by |",
+            "|---|---|---|---|---|---|"]
     for e in exercises:
         checker = f"`checks.{e.checker}`" if e.checker else "its own tests"
-        rows.append(f"| {e.lesson} | {e.title} | `{e.grade_id}` | {e.points:g} | {checker} |")
+        minutes = f"≈ {e.minutes}" if e.minutes else ""
+        rows.append(f"| {e.lesson} | {e.title} | `{e.grade_id}` | {e.points:g} | {minutes} | "
+                    f"{checker} |")
     total = sum(e.points for e in exercises)
-    rows.append(f"| | **{len(exercises)} exercises** | | **{total:g}** | |")
+    rows.append(f"| | **{len(exercises)} exercises** | | **{total:g}** | | |")
     return "\n".join(rows)
 
 
