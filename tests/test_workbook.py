@@ -76,3 +76,37 @@ def test_a_learners_copy_is_never_overwritten(tmp_path, capsys):
     assert workbook.write_workbook(lab, lessons) == []
     assert mine.read_text(encoding="utf-8") == '{"my": "work"}'
     assert "0 new, 2 kept" in capsys.readouterr().out
+
+
+# The student version runs top to bottom: only the graded test cells fail (with the
+# exercise's NotImplementedError or the checker's message), every other cell runs, the later
+# cells on the course's own versions. Three lessons whose later cells use an answer, in fast
+# mode (every lesson: `make assignments VALIDATE=1`).
+RUN_AS_STUDENT = ["05", "06", "07"]      # (the others: make assignments VALIDATE=1)
+
+
+@pytest.mark.parametrize("number", RUN_AS_STUDENT)
+def test_a_student_version_runs_with_only_its_test_cells_failing(number, tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = next(p for p in LESSONS if p.name.startswith(number))
+    nb = nbformat.reads(json.dumps(workbook.student_notebook(json.loads(path.read_text("utf-8")))),
+                        as_version=4)
+    monkeypatch.setenv("CNNLAB_FAST", "1")
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    failed, graded = [], []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            graded.append(i)
+        if errors:
+            failed.append(i)
+            assert meta.get("grade"), (f"cell {i} of the student version of {path.name} failed: "
+                                       f"{errors[0].ename}: {errors[0].evalue}")
+            assert errors[0].ename in ("NotImplementedError", "CheckFailed"), errors[0].ename
+    assert failed == graded, "every graded test cell must fail while its exercise is a stub"
