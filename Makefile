@@ -65,6 +65,7 @@ LESSONS_BY_TIME := $(LONGEST) $(filter-out $(LONGEST),$(wildcard notebooks/[0-9]
 # Unit tests and every notebook (nbval) in fast mode, on both cores; then the notebooks
 # again under PORTABLE_ENV.
 test: $(STAMP) $(TEACHER)
+	@bash tests/grading/install_bubblewrap.sh || echo "(no bubblewrap: the grading tests run without the sandbox and skip the isolation test)"
 	CNNLAB_FAST=1 $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope $(NBVAL) $(LESSONS_BY_TIME) tests
 	@echo "== portability pass: the lessons again under $(PORTABLE_ENV)"
 	CNNLAB_FAST=1 $(PORTABLE_ENV) $(PY) -m pytest -p no:cacheprovider -n 2 --dist loadscope -q $(NBVAL) $(LESSONS_BY_TIME)

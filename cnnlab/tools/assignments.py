@@ -3,7 +3,9 @@
 Usage (``make assignments`` and ``make grade`` run these)::
 
     python -m cnnlab.tools.assignments build [LESSON ...] [--validate] [--timeout SECONDS]
+                                             [--memory 4G]
     python -m cnnlab.tools.assignments grade SUBMISSIONS [LESSON ...] [--timeout SECONDS]
+                                             [--jobs N] [--unsandboxed]
 
 ``build`` makes ``build/assignments/`` an nbgrader course folder:
 ``source/<lesson>/<lesson>.ipynb`` (the teacher's version, copied from
@@ -24,29 +26,43 @@ A lesson is named by its notebook name (``01_convolution_1d``) or its number
 (``01``). Every cell runs with a time limit (``--timeout``, 300 s by default,
 stored in ``nbgrader_config.py``), so a submission that loops forever loses
 the points of that cell and nothing else.
+
+Safety (all of it set in ``nbgrader_config.py``, so Formgrader gets it too):
+each kernel runs in a bubblewrap sandbox with a memory limit
+(:mod:`cnnlab.tools.sandbox`; without bubblewrap, grading is refused unless
+``--unsandboxed``); mangled notebooks are repaired or reported
+(:mod:`cnnlab.tools.grading_steps`); every graded test cell is also compared,
+outside the sandbox, with the results of the teacher's version
+(:mod:`cnnlab.tools.grading_replay`); a submission that cannot be graded gets
+a "not graded" row saying why (:mod:`cnnlab.tools.grading_run`).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import csv
 import json
-import os
 import re
 import shutil
 import sys
-import warnings
 from pathlib import Path
 
-from nbconvert.preprocessors import Preprocessor
-from traitlets import Bool, Integer
+from cnnlab.tools.grading_run import (AssignmentError, alembic_on_path, find_submissions,
+                                      grade_one, grade_rows, load_config, load_status,
+                                      nbgrader_step, save_status, write_grades)
+
+__all__ = ["AssignmentError", "find_lessons", "check_markers", "pick_lessons", "write_config",
+           "load_config", "build", "validate_lesson", "find_submissions", "built_lessons", "grade",
+           "generate_steps", "sanitize_steps", "autograde_steps", "grade_rows", "write_grades",
+           "main"]
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 COURSE = ROOT / "build" / "assignments"
 DEFAULT_TIMEOUT = 300  # seconds per cell: long enough for a lesson's training cells
-CODE_STUB = '# YOUR CODE HERE\nraise NotImplementedError("Exercise: replace this line with your code")'
+DEFAULT_MEMORY = "4G"  # address-space limit of each graded notebook's kernel
+# {grade_id} is filled in with the exercise's id by NamedClearSolutions
+CODE_STUB = ('# YOUR CODE HERE\n'
+             'raise NotImplementedError("Exercise {grade_id}: replace this line with your code")')
 
 CONFIG_TEMPLATE = '''\
 # nbgrader settings of the cnnlab course, written by `make assignments`.
@@ -57,42 +73,26 @@ c.CourseDirectory.course_id = "cnnlab"
 # longer is interrupted and counts as failed (lessons with training need minutes).
 c.Execute.timeout = {timeout}
 c.Execute.interrupt_on_timeout = True
-# What the student version shows in place of a solution.
+c.InjectReplay.timeout = {timeout}  # the teacher's run that records the expected results
+# What the student version shows in place of a solution ({{grade_id}}: the exercise).
 c.ClearSolutions.code_stub = {{"python": {stub!r}}}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+# cnnlab's steps: stubs naming their exercise, copied cells graded once, the kernel
+# in a bubblewrap sandbox, grades kept when the kernel dies, patching flagged.
+from cnnlab.tools.assignments import autograde_steps, generate_steps, sanitize_steps  # noqa: E402
+c.GenerateAssignment.preprocessors = generate_steps()
+c.Autograde.sanitize_preprocessors = sanitize_steps()
+c.Autograde.autograde_preprocessors = autograde_steps()
+# Test cells a student deleted are put back.
+c.OverwriteCells.add_missing_cells = True
+# The sandbox (cnnlab/tools/sandbox.py): memory limit per notebook; without bubblewrap,
+# grading is refused unless this is True (students' code then runs with your rights).
+c.SandboxKernelManager.memory_limit = {memory!r}
+c.SandboxKernelManager.allow_unsandboxed = False
 # Keep feedback readable when a submission prints a lot.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 '''
-
-
-class AssignmentError(Exception):
-    """Something a teacher can fix: a bad argument, a misplaced file, a failed build."""
-
-
-class ClipOutput(Preprocessor):
-    """Cut every text output of a graded notebook to ``max_chars`` characters.
-
-    nbgrader's ``LimitOutput`` counts lines; a single ``print`` of a
-    megabyte-long string is one line. Grades do not change: error outputs,
-    which decide them, are kept.
-    """
-
-    enabled = Bool(True)
-    max_chars = Integer(20_000, help="characters kept per output").tag(config=True)
-
-    def preprocess_cell(self, cell, resources, index):
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream":
-                out["text"] = self._clip(out["text"])
-            elif "text/plain" in out.get("data", {}):
-                out["data"]["text/plain"] = self._clip(out["data"]["text/plain"])
-        return cell, resources
-
-    def _clip(self, text):
-        if len(text) <= self.max_chars:
-            return text
-        return text[:self.max_chars] + f"\n... [{len(text) - self.max_chars} more characters cut]\n"
 
 
 # --------------------------------------------------------------------------
@@ -154,67 +154,19 @@ def pick_lessons(known, wanted) -> list[str]:
 # nbgrader
 # --------------------------------------------------------------------------
 
-def write_config(course: Path, timeout: int = DEFAULT_TIMEOUT) -> Path:
+def write_config(course: Path, timeout: int = DEFAULT_TIMEOUT, memory=DEFAULT_MEMORY) -> Path:
     """Write ``nbgrader_config.py`` into the course folder."""
+    from cnnlab.tools.sandbox import memory_bytes
+
+    memory_bytes(memory)  # refuse a bad size here, not at grading
     path = Path(course) / "nbgrader_config.py"
-    path.write_text(CONFIG_TEMPLATE.format(timeout=int(timeout), stub=CODE_STUB), encoding="utf-8")
+    path.write_text(CONFIG_TEMPLATE.format(timeout=int(timeout), stub=CODE_STUB, memory=str(memory)),
+                    encoding="utf-8")
     return path
 
 
-def load_config(course: Path, timeout=None):
-    """The course's ``nbgrader_config.py``, with ``timeout`` (seconds per cell) if given."""
-    from traitlets.config.loader import PyFileConfigLoader
-
-    course = Path(course)
-    if not (course / "nbgrader_config.py").is_file():
-        raise AssignmentError(f"{course} is not a course folder; build it with `make assignments`")
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    if timeout is not None:
-        config.Execute.timeout = int(timeout)
-    return config
-
-
-def _nbgrader(step, course, config, **ids):
-    """Run one nbgrader step in-process; raise AssignmentError with its log on failure."""
-    _alembic_on_path()
-    from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.utils import capture_log
-
-    steps = {"generate_assignment": GenerateAssignment, "autograde": Autograde,
-             "generate_feedback": GenerateFeedback}
-    coursedir = CourseDirectory(root=str(Path(course).resolve()), config=config, **ids)
-    app = steps[step](coursedir=coursedir, config=config)
-    app.force = True
-    with _quiet_database():
-        result = capture_log(app)
-    if not result["success"]:
-        text = result.get("log", "") + result.get("error", "")
-        lines = [line.strip() for line in text.splitlines()]
-        errors = [line for line in lines if re.match(r"(\[ERROR\] |\w+(Error|Exception): )", line)]
-        details = list(dict.fromkeys(errors)) or lines[-20:]  # the error lines, each once
-        raise AssignmentError(f"nbgrader {step} failed for {ids}:\n" + "\n".join(details))
-
-
-@contextlib.contextmanager
-def _quiet_database():
-    """Hide SQLAlchemy's warnings about nbgrader's own session handling."""
-    from sqlalchemy.exc import SAWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SAWarning)
-        yield
-
-
-def _alembic_on_path():
-    """nbgrader runs the `alembic` command from this environment's bin/ folder."""
-    bin_dir = str(Path(sys.executable).parent)
-    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-
-
 def build(course=COURSE, notebooks=NOTEBOOKS, lessons=(), *, timeout=DEFAULT_TIMEOUT,
-          validate=False, log=print) -> list[str]:
+          memory=DEFAULT_MEMORY, validate=False, log=print) -> list[str]:
     """Make ``course`` an nbgrader course folder with a student version of each lesson.
 
     Returns the lesson ids built. The gradebook (``gradebook.db``) is kept
@@ -224,7 +176,10 @@ def build(course=COURSE, notebooks=NOTEBOOKS, lessons=(), *, timeout=DEFAULT_TIM
     known = find_lessons(notebooks)
     chosen = pick_lessons(known, lessons)
     course.mkdir(parents=True, exist_ok=True)
-    write_config(course, timeout)
+    try:
+        write_config(course, timeout, memory)
+    except (TypeError, ValueError) as exc:
+        raise AssignmentError(f"memory: {exc}") from None
     config = load_config(course)
     for lesson in chosen:
         check_markers(known[lesson])
@@ -232,7 +187,7 @@ def build(course=COURSE, notebooks=NOTEBOOKS, lessons=(), *, timeout=DEFAULT_TIM
         shutil.rmtree(source, ignore_errors=True)
         source.mkdir(parents=True)
         shutil.copy2(known[lesson], source / f"{lesson}.ipynb")
-        _nbgrader("generate_assignment", course, config, assignment_id=lesson)
+        nbgrader_step("generate_assignment", course, config, assignment_id=lesson)
         log(f"{lesson}: student version in {course / 'release' / lesson}")
         if validate:
             validate_lesson(course, lesson, config)
@@ -248,7 +203,7 @@ def validate_lesson(course, lesson, config):
     """
     from nbgrader.validator import Validator
 
-    _alembic_on_path()
+    alembic_on_path()
     course = Path(course)
     teacher = Validator(config=config).validate(str(course / "source" / lesson / f"{lesson}.ipynb"))
     problems = teacher.get("failed", []) + teacher.get("type_changed", [])
@@ -268,36 +223,6 @@ def validate_lesson(course, lesson, config):
 # Grading
 # --------------------------------------------------------------------------
 
-def find_submissions(folder, lessons) -> list[tuple[str, str, Path]]:
-    """``(student, lesson, notebook)`` for every submission in ``folder``.
-
-    Accepted: ``<folder>/<student>/<lesson>/<lesson>.ipynb`` (nbgrader's own
-    layout) and ``<folder>/<student>/<lesson>.ipynb``.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise AssignmentError(f"no submissions folder at {folder}")
-    found = []
-    for student in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for entry in sorted(p for p in student.iterdir() if not p.name.startswith(".")):
-            lesson = entry.stem if entry.suffix == ".ipynb" else entry.name
-            if not (entry.is_dir() or entry.suffix == ".ipynb"):
-                continue
-            if lesson not in lessons:
-                raise AssignmentError(
-                    f"{entry}: {lesson!r} is not a lesson of this course ({', '.join(lessons)}); "
-                    f"expected {folder}/<student>/<lesson>/<lesson>.ipynb")
-            notebook = entry if entry.is_file() else entry / f"{lesson}.ipynb"
-            if not notebook.is_file():
-                others = ", ".join(p.name for p in entry.glob("*.ipynb")) or "no notebook"
-                raise AssignmentError(f"{entry} should hold {lesson}.ipynb (found: {others})")
-            found.append((student.name, lesson, notebook))
-    if not found:
-        raise AssignmentError(
-            f"no submissions in {folder}; expected {folder}/<student>/<lesson>/<lesson>.ipynb")
-    return found
-
-
 def built_lessons(course=COURSE) -> list[str]:
     """Lessons with a teacher's version in ``course/source/``."""
     source = Path(course) / "source"
@@ -306,102 +231,125 @@ def built_lessons(course=COURSE) -> list[str]:
     return sorted(p.name for p in source.iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 
-def grade(submissions, course=COURSE, lessons=(), *, timeout=None, log=print) -> Path:
+def grade(submissions, course=COURSE, lessons=(), *, timeout=None, jobs=1, unsandboxed=False,
+          log=print) -> Path:
     """Autograde every submission in ``submissions``; write grades.csv and feedback.
 
-    Returns the path of ``grades.csv`` (every graded submission in the
-    gradebook, one row per student, lesson and graded cell).
+    Each notebook runs in the sandbox of :mod:`cnnlab.tools.sandbox`;
+    without bubblewrap this refuses, unless ``unsandboxed`` (then it warns).
+    ``jobs`` submissions are graded at once, each in its own process. A
+    submission that cannot be graded (damaged, renamed, refused by nbgrader)
+    gets a "not graded" row saying why. Returns the path of ``grades.csv``.
     """
+    from cnnlab.tools.grading_replay import expected_calls
+    from cnnlab.tools.sandbox import UNSANDBOXED_WARNING, sandbox_status
+
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise AssignmentError(f"jobs: expected a whole number of submissions at once, at least 1; "
+                              f"got {jobs!r}")
     course = Path(course)
-    config = load_config(course, timeout)
-    config.Autograde.autograde_preprocessors = autograde_steps()
+    load_config(course, timeout)  # a course folder, or a clear error
+    problem = sandbox_status()
+    if problem and not unsandboxed:
+        raise AssignmentError(f"refusing to grade without a sandbox: {problem}. Install bubblewrap "
+                              "(tests/grading/install_bubblewrap.sh), or grade unsandboxed "
+                              "explicitly: make grade UNSANDBOXED=1 (students' code then runs "
+                              "with your rights)")
+    if problem:
+        log(UNSANDBOXED_WARNING)
     built = built_lessons(course)
     chosen = pick_lessons(built, lessons)
-    failures = []
-    for student, lesson, notebook in find_submissions(submissions, built):
-        if lesson not in chosen:
-            continue
-        target = course / "submitted" / student / lesson
-        shutil.rmtree(target, ignore_errors=True)
-        if notebook.parent.name == lesson:  # <student>/<lesson>/<lesson>.ipynb
-            shutil.copytree(notebook.parent, target)  # with the files next to it
-        else:
-            target.mkdir(parents=True)
-            shutil.copy2(notebook, target / notebook.name)
-        try:
-            _nbgrader("autograde", course, config, assignment_id=lesson, student_id=student)
-            _nbgrader("generate_feedback", course, config, assignment_id=lesson, student_id=student)
-        except AssignmentError as exc:
-            failures.append(str(exc))
-            log(f"{student} / {lesson}: could not be graded")
-            continue
-        log(f"{student} / {lesson}: {_score_line(course, student, lesson)}")
+    todo = [s for s in find_submissions(submissions, built) if s.lesson in chosen or s.problem]
+    for lesson in sorted({s.lesson for s in todo if not s.problem}):
+        log(f"{lesson}: the teacher's results (recorded once, kept in {course / 'expected'})")
+        expected_calls(course, lesson, load_config(course, timeout).Execute.timeout)
+    status = load_status(course)
+    for sub, result in _grade_all(course, todo, timeout, jobs, bool(problem)):
+        status.setdefault(sub.lesson, {})[sub.student] = result
+        save_status(course, status)
+        log(f"{sub.student} / {sub.lesson}: {_score_line(course, sub, result)}")
     path = write_grades(course)
     log(f"grades: {path}")
-    if failures:
-        raise AssignmentError("\n\n".join(failures))
     return path
 
 
-def autograde_steps():
-    """nbgrader's autograde steps with :class:`ClipOutput` after its ``LimitOutput``.
+def _grade_all(course, todo, timeout, jobs, unsandboxed):
+    """``(submission, result)`` for each of ``todo``, as they finish (``jobs`` at a time)."""
+    args = {"timeout": timeout, "unsandboxed": unsandboxed}
+    runnable = []
+    for sub in todo:
+        if sub.problem:
+            yield sub, {"status": f"not graded: {sub.problem}", "review": []}
+        else:
+            runnable.append(sub)
+    if jobs == 1 or len(runnable) < 2:
+        for sub in runnable:
+            yield sub, grade_one(course, sub.student, sub.lesson, sub.notebook, **args)
+        return
+    import concurrent.futures
+    import multiprocessing
 
-    ``make grade`` uses them; on a JupyterHub, ``nbgrader_config.py`` can too::
+    context = multiprocessing.get_context("spawn")  # no zmq or sqlite state forked into workers
+    with concurrent.futures.ProcessPoolExecutor(min(jobs, len(runnable)), mp_context=context) as pool:
+        futures = {pool.submit(grade_one, course, s.student, s.lesson, s.notebook,
+                               db_timeout=120, **args): s for s in runnable}
+        for future in concurrent.futures.as_completed(futures):
+            yield futures[future], future.result()
+
+
+def generate_steps():
+    """nbgrader's steps that make the student version, with :class:`NamedClearSolutions`."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.preprocessors import ClearSolutions
+
+    from cnnlab.tools.grading_steps import NamedClearSolutions
+
+    steps = list(GenerateAssignment.class_traits()["preprocessors"].default())
+    return [NamedClearSolutions if s is ClearSolutions else s for s in steps]
+
+
+def sanitize_steps():
+    """nbgrader's sanitizing steps with :class:`DropDuplicateIds` for ``DeduplicateIds``."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import DeduplicateIds
+
+    from cnnlab.tools.grading_steps import DropDuplicateIds
+
+    steps = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    return [DropDuplicateIds if s is DeduplicateIds else s for s in steps]
+
+
+def autograde_steps():
+    """nbgrader's autograde steps: ``Execute`` becomes :class:`InjectReplay`,
+    :class:`SafeExecute` (the sandbox) and :class:`CompareReplay` (checks outside the
+    student's code); :class:`FlagPatching` and :class:`ClipOutput` follow ``LimitOutput``.
+
+    The course's ``nbgrader_config.py`` sets them (so Formgrader uses them too)::
 
         from cnnlab.tools.assignments import autograde_steps
         c.Autograde.autograde_preprocessors = autograde_steps()
     """
     from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import LimitOutput
+    from nbgrader.preprocessors import Execute, LimitOutput
+
+    from cnnlab.tools.grading_replay import CompareReplay, InjectReplay
+    from cnnlab.tools.grading_steps import ClipOutput, FlagPatching, SafeExecute
 
     steps = list(Autograde.class_traits()["autograde_preprocessors"].default())
-    steps.insert(steps.index(LimitOutput) + 1, ClipOutput)
+    at = steps.index(Execute)
+    steps[at:at + 1] = [InjectReplay, SafeExecute, CompareReplay]
+    steps[steps.index(LimitOutput) + 1:steps.index(LimitOutput) + 1] = [FlagPatching, ClipOutput]
     return steps
 
 
-def grade_rows(course=COURSE) -> list[dict]:
-    """Every grade in the gradebook: student, lesson, exercise (graded cell), score, max_score."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    _alembic_on_path()
-    course = Path(course).resolve()
-    rows = []
-    with _quiet_database(), Gradebook(f"sqlite:///{course / 'gradebook.db'}", "cnnlab") as gb:
-        for assignment in sorted(gb.assignments, key=lambda a: a.name):
-            cells = _graded_cells(course / "source" / assignment.name / f"{assignment.name}.ipynb")
-            for submission in sorted(gb.assignment_submissions(assignment.name),
-                                     key=lambda s: s.student.id):
-                for cell in cells:
-                    student = submission.student.id
-                    try:
-                        g = gb.find_grade(cell, assignment.name, assignment.name, student)
-                    except MissingEntry:
-                        continue
-                    rows.append({"student": student, "lesson": assignment.name,
-                                 "exercise": cell, "score": g.score, "max_score": g.max_score})
-    return rows
-
-
-def _graded_cells(notebook: Path) -> list[str]:
-    """grade_ids of the graded cells, in notebook order."""
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    meta = [c.get("metadata", {}).get("nbgrader", {}) for c in cells]
-    return [m["grade_id"] for m in meta if m.get("grade")]
-
-
-def write_grades(course=COURSE) -> Path:
-    """Write ``grades.csv``: one row per student, lesson and graded cell."""
-    path = Path(course) / "grades.csv"
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, ["student", "lesson", "exercise", "score", "max_score"])
-        writer.writeheader()
-        writer.writerows(grade_rows(course))
-    return path
-
-
-def _score_line(course, student, lesson) -> str:
-    rows = [r for r in grade_rows(course) if r["student"] == student and r["lesson"] == lesson]
-    return f"{sum(r['score'] for r in rows):g} / {sum(r['max_score'] for r in rows):g} points"
+def _score_line(course, sub, result) -> str:
+    if result["status"].startswith("not graded"):
+        return result["status"]
+    rows = [r for r in grade_rows(course) if r["student"] == sub.student and r["lesson"] == sub.lesson]
+    line = f"{sum(r['score'] for r in rows):g} / {sum(r['max_score'] for r in rows):g} points"
+    extra = result["status"].removeprefix("graded").lstrip("; ")
+    flags = f" [review: {'; '.join(result['review'])}]" if result["review"] else ""
+    return line + (f" ({extra})" if extra else "") + flags
 
 
 # --------------------------------------------------------------------------
@@ -424,19 +372,25 @@ def main(argv=None) -> int:
         p.add_argument("--timeout", type=_seconds, default=None,
                        help=f"seconds each cell may run (default {DEFAULT_TIMEOUT})")
     b.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="lessons folder (%(default)s)")
+    b.add_argument("--memory", default=DEFAULT_MEMORY,
+                   help="memory limit of each graded notebook, e.g. 4G (%(default)s)")
+    g.add_argument("--jobs", type=_count, default=1, help="submissions graded at once (1)")
+    g.add_argument("--unsandboxed", action="store_true",
+                   help="grade even without bubblewrap (students' code runs with your rights)")
     args = parser.parse_args(argv)
     try:
         _require_nbgrader()
         if args.command == "build":
             build(args.course, args.notebooks, args.lessons, validate=args.validate,
-                  timeout=args.timeout or DEFAULT_TIMEOUT)
+                  timeout=args.timeout or DEFAULT_TIMEOUT, memory=args.memory)
         else:
             if not args.submissions.strip():
                 raise AssignmentError("say where the submissions are: make grade SUBMISSIONS=folder")
             if not (args.course / "gradebook.db").is_file():
                 print("no course folder yet: building it first")
                 build(args.course, timeout=args.timeout or DEFAULT_TIMEOUT)
-            grade(args.submissions, args.course, args.lessons, timeout=args.timeout)
+            grade(args.submissions, args.course, args.lessons, timeout=args.timeout,
+                  jobs=args.jobs, unsandboxed=args.unsandboxed)
     except AssignmentError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -449,6 +403,12 @@ def _require_nbgrader():
     except ImportError:
         raise AssignmentError("nbgrader is not installed here: `make assignments` installs "
                               "requirements-teacher.lock first") from None
+
+
+def _count(text) -> int:
+    if not re.fullmatch(r"[1-9][0-9]*", text.strip()):
+        raise argparse.ArgumentTypeError(f"a whole number, at least 1; got {text!r}")
+    return int(text)
 
 
 def _seconds(text) -> int:
