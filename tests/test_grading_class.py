@@ -427,6 +427,11 @@ def test_the_sandbox_command_shares_only_what_it_should(tmp_path):
     assert str(sandbox.ROOT / "data") in ro
     with pytest.raises(ValueError, match="workdir"):
         sandbox.sandbox_command(["python"], tmp_path / "nowhere", sockets)
+    # the private /tmp is mounted before the shared folders, so a course checked out under
+    # /tmp (a CI clone) keeps its Python and data inside the sandbox
+    data = next(i for i, a in enumerate(cmd) if a == "--ro-bind"
+                and cmd[i + 1] == str(sandbox.ROOT / "data"))
+    assert cmd.index("--tmpfs") < data < cmd.index(str(sockets))
 
 
 def test_patch_flags_find_the_usual_ways_of_patching():

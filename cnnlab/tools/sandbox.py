@@ -145,13 +145,15 @@ def sandbox_command(cmd, workdir, socket_dir, memory=DEFAULT_MEMORY, read_only=(
             raise ValueError(f"{name}: expected an existing folder, got {str(path)!r}")
     inside = f"{SANDBOX_HOME}/{workdir.name}"  # where the kernel sees its folder
     args = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent",
-            *_system_binds()]
+            *_system_binds(),
+            # the private /tmp first: a course checked out under /tmp (its .venv, its data)
+            # is bound over it below, read-only
+            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            "--dir", "/tmp/home", "--setenv", "HOME", "/tmp/home",
+            "--setenv", "MPLCONFIGDIR", "/tmp/home/.matplotlib"]
     for path in [*_python_paths(), *map(Path, read_only)]:
         args += ["--ro-bind", str(path), str(path)]
-    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-             "--dir", "/tmp/home", "--setenv", "HOME", "/tmp/home",
-             "--setenv", "MPLCONFIGDIR", "/tmp/home/.matplotlib",
-             # the launcher's parent pid means nothing in the sandbox's pid namespace
+    args += [# the launcher's parent pid means nothing in the sandbox's pid namespace
              # (ipykernel would see pid 1 and stop); --die-with-parent does that job
              "--unsetenv", "JPY_PARENT_PID",
              "--bind", str(socket_dir), str(socket_dir),
