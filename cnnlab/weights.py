@@ -3,19 +3,20 @@
 Every lesson that shows a trained network loads it from here, so its pictures
 are the same on every run and learners can skip training:
 
-==========================  ======  ==================================================
+==========================  ======  ======================================================
 file                        lesson  made again (from the course folder) by
-==========================  ======  ==================================================
+==========================  ======  ======================================================
 ``mnist_cnn.keras``         07      ``python -m cnnlab.train mnist-cnn``
 ``mnist_cnn.json``          07      (written with ``mnist_cnn.keras``)
 ``lenet5_modern.keras``     09      ``python -m cnnlab.train lenet5 --variant modern``
 ``lenet5_classic.keras``    09      ``python -m cnnlab.train lenet5 --variant classic``
 ``resnet_14.keras``         11      ``python -m cnnlab.train resnet --name 14 ...``
 ``resnet_14.json``          11      (written with ``resnet_14.keras``)
+``plain_14.json``           11      ``python -m cnnlab.train resnet --plain --name 14 ...``
 ``degradation.json``        11      ``python -m cnnlab.train degradation ...``
 ``denoiser.keras``          12      ``python -m cnnlab.train denoiser``
 ``style_features.keras``    12      ``python -m cnnlab.train style-features``
-==========================  ======  ==================================================
+==========================  ======  ======================================================
 
 Lesson 11's ``degradation_gradients.json`` (gradient norms per layer at initialisation)
 is written by ``python -m cnnlab.train gradient-norms``. ``data/README.md``
@@ -78,6 +79,8 @@ SHIPPED = {
 RECORDS = {
     "mnist_cnn.json": SHIPPED["mnist_cnn"],
     "resnet_14.json": SHIPPED["resnet_14"],
+    "plain_14.json": "python -m cnnlab.train resnet --plain --name 14 --depth 14 --epochs 6 "
+                     "--shift 0 --label-smoothing 0.1",
     "degradation.json": "python -m cnnlab.train degradation --depths 20,56 --widths 8,16,32 "
                         "--epochs 6 --seeds 0,1",
     "degradation_gradients.json": "python -m cnnlab.train gradient-norms",
@@ -93,6 +96,7 @@ CHECKSUMS = {
     "denoiser.keras": "dd9e2be87835acfe34346d7be6b7690cad0576063496a6298e14929981d66d47",
     "style_features.keras": "2bba428de8aca8c5b9da70606e6ce48ce84e8c50f296ba849fc69abb97e6df68",
     "resnet_14.json": "b627233330c0b642af277f507dc677cfa5ef92d6372cb0c6e1e1a140c6553f5f",
+    "plain_14.json": "6229f628d6a0e90e4afd923cbb597170808e5ee5a1bb6b6827af906393ae03d9",
     "degradation.json": "1a899cc76b31ed380b570133e775e5ba5fd2699723fd74a87ef8cf0bb7beaae7",
     "degradation_gradients.json": "c2dae599d25bedf769db4478fc580a72b5e8fe8aaa84c7f2447be5df746b96b8",
 }

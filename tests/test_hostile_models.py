@@ -675,7 +675,7 @@ def _training_sweep():
         "train_resnet": (resnet.train_resnet, {"depth": 8, "epochs": 1},
                          ("depth", "widths", "epochs", "limit", "batch_size", "peak_lr",
                           "weight_decay", "label_smoothing", "augment", "max_shift", "seed",
-                          "verbose", "name")),
+                          "verbose", "name", "plain")),
         "degradation_experiment": (resnet.degradation_experiment, {},
                                    ("depths", "widths", "epochs", "limit", "batch_norm",
                                     "peak_lr", "seeds", "verbose")),

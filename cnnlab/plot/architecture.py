@@ -1,7 +1,9 @@
-"""Networks as diagrams (lesson 10).
+"""Networks as diagrams (lessons 10 and 11).
 
 One block per layer with its output shape, parallel branches side by side,
-colours by kind of layer.
+colours by kind of layer. Dropout and stand-alone activations are left out,
+except an activation right after an ``Add``: the final ReLU of a residual
+block, ``y = relu(F(x) + x)``, is drawn.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ __all__ = ["draw_architecture", "ARCHITECTURE_COLOURS", "MAX_BLOCKS"]
 
 ARCHITECTURE_COLOURS = {
     "input": "#ffffff", "convolution": "#c6dbef", "pooling": "#fdd0a2", "dense": "#c7e9c0",
-    "normalisation": "#e0e0e0", "merge": "#dadaeb", "reshape": "#f7f7f7", "other": "#f2f2f2",
+    "normalisation": "#e0e0e0", "merge": "#dadaeb", "activation": "#ffffb3", "reshape": "#f7f7f7",
+    "other": "#f2f2f2",
 }
 _KIND_GROUPS = {
     "InputLayer": "input", "Conv2D": "convolution", "TableConv2D": "convolution",
@@ -28,8 +31,11 @@ _KIND_GROUPS = {
     "GlobalAveragePooling2D": "pooling", "GlobalMaxPooling2D": "pooling", "Dense": "dense",
     "BatchNormalization": "normalisation", "LocalResponseNormalization": "normalisation",
     "Concatenate": "merge", "Add": "merge", "Flatten": "reshape", "ZeroPadding2D": "reshape",
+    "ReLU": "activation", "Activation": "activation",
 }
 _NOT_DRAWN = ("Dropout", "ReLU", "Activation")   # no weights, shape unchanged
+_ACTIVATIONS = ("ReLU", "Activation")            # ... but drawn when they follow one of:
+_DRAWN_AFTER = ("Add",)                          # the ReLU of y = relu(F(x) + x)
 MAX_BLOCKS = 500            # most layers draw_architecture draws
 
 
@@ -53,7 +59,8 @@ def draw_architecture(model_or_layers, ax=None, *, title=None):
     model_or_layers : keras.Model or list
         A Keras model: one block for every layer except dropout and
         stand-alone activations (no weights, shape unchanged), the input
-        included. Or a chain given as a list of ``(name, shape)`` or
+        included; an activation whose input is an ``Add`` layer (the final
+        ReLU of a residual block) is drawn. Or a chain given as a list of ``(name, shape)`` or
         ``(name, kind, shape)`` entries (``kind`` a Keras class name such as
         ``"Conv2D"``), or of rows with ``.name``, ``.kind`` and ``.shape``
         (:func:`cnnlab.classic.model_table`).
@@ -167,16 +174,21 @@ def _keras_history(node) -> list[str]:
 def _model_blocks(model) -> list[_Block]:
     """Blocks of a functional Keras model, with the skipped layers' edges passed through."""
     config = {entry["name"]: entry for entry in model.get_config()["layers"]}
-    kept, source = [], {}
+    kept, source, kinds = [], {}, {}
     for layer in model.layers:
         parents = []
-        for name in _keras_history(config[layer.name].get("inbound_nodes", [])):
+        inputs = _keras_history(config[layer.name].get("inbound_nodes", []))
+        for name in inputs:
             for p in source.get(name, (name,)):
                 if p not in parents:
                     parents.append(p)
-        if type(layer).__name__ in _NOT_DRAWN:
+        kind = type(layer).__name__
+        after_merge = (kind in _ACTIVATIONS and len(inputs) == 1    # its input straight from an Add
+                       and kinds.get(inputs[0]) in _DRAWN_AFTER)
+        if kind in _NOT_DRAWN and not after_merge:
             source[layer.name] = tuple(parents)       # edges go straight through
             continue
+        kinds[layer.name] = kind
         shape = tuple(int(n) for n in layer.output.shape[1:])
         kept.append(_Block(layer.name, type(layer).__name__, shape, tuple(parents),
                            _window_text(layer)))

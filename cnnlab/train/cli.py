@@ -6,6 +6,7 @@ From the course folder, one subcommand per trained model the course ships
     python -m cnnlab.train mnist-cnn
     python -m cnnlab.train lenet5 --variant modern --out data/weights/lenet5_modern.keras
     python -m cnnlab.train resnet --name 14 --depth 14 --epochs 6 --shift 0 --label-smoothing 0.1
+    python -m cnnlab.train resnet --plain --name 14 --depth 14 --epochs 6 --shift 0 --label-smoothing 0.1
     python -m cnnlab.train degradation --depths 20,56 --widths 8,16,32 --epochs 6 --seeds 0,1
     python -m cnnlab.train denoiser
     python -m cnnlab.train style-features
@@ -97,7 +98,9 @@ def _resnet_parser(sub):
     p = sub.add_parser(
         "resnet", help="a ResNet on Fashion-MNIST (lesson 11): data/weights/resnet_<name>.keras",
         description="Train a ResNet on Fashion-MNIST and save it as "
-                    "data/weights/resnet_<name>.keras, with its record resnet_<name>.json.")
+                    "data/weights/resnet_<name>.keras, with its record resnet_<name>.json; "
+                    "with --plain, its plain twin (no shortcuts), whose record alone is "
+                    "saved as data/weights/plain_<name>.json.")
     p.add_argument("--depth", default="14", help="layers with weights, 6n + 2 (default 14)")
     p.add_argument("--widths", default="16,32,64", help="channels per stage (default 16,32,64)")
     p.add_argument("--epochs", default="6", help="passes over the training set (default 6)")
@@ -107,9 +110,13 @@ def _resnet_parser(sub):
     p.add_argument("--no-augment", action="store_true", help="no random shifts and flips")
     p.add_argument("--shift", default="0",
                    help="largest random shift in pixels (default 0: flips only)")
+    p.add_argument("--plain", action="store_true",
+                   help="train the plain twin instead (the same layers and recipe without the "
+                        "shortcuts); saves its record only, data/weights/plain_<name>.json")
     p.add_argument("--name", default=None,
                    help="file name: data/weights/resnet_<name>.keras (default: the depth)")
-    p.add_argument("--out", default=None, help="save the model here instead (.keras)")
+    p.add_argument("--out", default=None,
+                   help="save the model here instead (.keras; with --plain the record, .json)")
     p.add_argument("--limit", default=None,
                    help="train on the first N images only (a quick check)")
     p.add_argument("--seed", default="0", help="seed of weights, shuffling, augmentation")
@@ -254,10 +261,14 @@ def _resnet(args):
     name = str(depth) if args.name is None else args.name
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"--name may hold letters, digits, '-' and '_' only, got {name!r}")
-    out = _out_path(args.out, ".keras", weights_path(f"resnet_{name}.keras"))
+    kind = "plain" if args.plain else "resnet"
+    if args.plain:
+        out = _out_path(args.out, ".json", weights_path(f"plain_{name}.json"))
+    else:
+        out = _out_path(args.out, ".keras", weights_path(f"resnet_{name}.keras"))
     try:
         check_train_resnet(depth, widths, epochs, limit, batch_size, peak_lr, 5e-4, smoothing,
-                           not args.no_augment, shift, seed, 2, f"resnet_{name}")
+                           not args.no_augment, shift, seed, 2, f"{kind}_{name}", args.plain)
     except (TypeError, ValueError) as exc:
         raise _cli_error(exc, ("widths", "--widths"), ("depth", "--depth")) from None
 
@@ -268,21 +279,29 @@ def _resnet(args):
                             batch_size=batch_size, peak_lr=peak_lr, label_smoothing=smoothing,
                             augment=not args.no_augment, max_shift=shift, seed=seed,
                             verbose=2 if args.quiet else 1,
-                            name=f"resnet_{name}")
+                            name=f"{kind}_{name}", plain=args.plain)
 
     def save(result):
         out.parent.mkdir(parents=True, exist_ok=True)
-        result.model.save(out)
         record = {"command": f"{PROG} " + " ".join(args.argv),
                   "depth": depth, "widths": list(widths), "epochs": epochs,
                   "batch_size": batch_size, "peak_lr": peak_lr, "label_smoothing": smoothing,
                   "augment": not args.no_augment, "max_shift": shift, "seed": seed,
                   "params": result.model.count_params(),
                   "history": [e._asdict() for e in result.history]}
+        last = result.history[-1]
+        if args.plain:                  # the plain twin: its record only
+            record = {"command": record["command"], "plain": True,
+                      **{k: v for k, v in record.items() if k != "command"}}
+            out.write_text(json.dumps(record, indent=1) + "\n")
+            note_made_again(out)
+            return (f"saved {out} (the plain twin's training record): test accuracy "
+                    f"{100 * last.test_accuracy:.2f} % after {epochs} epoch(s), "
+                    f"{result.train_seconds:.0f} s of training")
+        result.model.save(out)
         out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
         note_made_again(out)
         note_made_again(out.with_suffix(".json"))
-        last = result.history[-1]
         return (f"saved {out} (and its training record {out.with_suffix('.json').name}): test "
                 f"accuracy {100 * last.test_accuracy:.2f} % after {epochs} epoch(s), "
                 f"{result.train_seconds:.0f} s of training")

@@ -13,7 +13,11 @@ terminal, in the course folder::
     python -m cnnlab.train degradation --depths 20,56 --widths 8,16,32 --epochs 6 --seeds 0,1
 
 The first made ``data/weights/resnet_14.keras`` and its record
-``resnet_14.json``, the second ``data/weights/degradation.json``.
+``resnet_14.json``, the second ``data/weights/degradation.json``. The same
+recipe with ``--plain`` trains the plain twin of ResNet-14 (no shortcuts) and
+writes its record ``data/weights/plain_14.json``::
+
+    python -m cnnlab.train resnet --plain --name 14 --depth 14 --epochs 6 --shift 0 --label-smoothing 0.1
 """
 
 from __future__ import annotations
@@ -171,27 +175,31 @@ def _load_fashion(limit):
 
 def train_resnet(depth=14, *, widths=(16, 32, 64), epochs=6, limit=None, batch_size=128,
                  peak_lr=3e-3, weight_decay=5e-4, label_smoothing=0.0, augment=True,
-                 max_shift=0, seed=0, verbose=1, name=None) -> TrainResult:
+                 max_shift=0, seed=0, verbose=1, name=None, plain=False) -> TrainResult:
     """Build :func:`cnnlab.resnet.build_resnet` and train it on Fashion-MNIST (lesson 11).
 
     ``limit`` takes fewer images, as :func:`cnnlab.data.load_fashion_mnist`
-    does; the other arguments are those of :func:`cnnlab.resnet.build_resnet`
+    does; ``plain=True`` builds the plain twin (:func:`cnnlab.resnet.build_plain`:
+    the same layers without the shortcuts) and trains it with the same recipe;
+    the other arguments are those of :func:`cnnlab.resnet.build_resnet`
     and :func:`train`. Every argument is checked before the data is loaded or
     the network built.
     """
     check_train_resnet(depth, widths, epochs, limit, batch_size, peak_lr, weight_decay,
-                       label_smoothing, augment, max_shift, seed, verbose, name)
+                       label_smoothing, augment, max_shift, seed, verbose, name, plain)
     (x_train, y_train), (x_test, y_test) = _load_fashion(limit)
     keras.utils.set_random_seed(seed)
-    model = build_resnet(depth, widths=widths, seed=seed, name=name)
+    builder = build_plain if plain else build_resnet
+    model = builder(depth, widths=widths, seed=seed, name=name)
     return train(model, x_train, y_train, x_test, y_test, epochs=epochs, batch_size=batch_size,
                  peak_lr=peak_lr, weight_decay=weight_decay, label_smoothing=label_smoothing,
                  augment=augment, max_shift=max_shift, seed=seed, verbose=verbose)
 
 
 def check_train_resnet(depth, widths, epochs, limit, batch_size, peak_lr, weight_decay,
-                       label_smoothing, augment, max_shift, seed, verbose, name):
+                       label_smoothing, augment, max_shift, seed, verbose, name, plain=False):
     """Every argument of :func:`train_resnet`, checked before anything is loaded or built."""
+    check_flag(plain, "plain")
     widths = check_widths(widths)
     n = check_depth(depth, widths)
     check_name(name)
