@@ -4,6 +4,7 @@
   (:func:`load_mnist_cnn`) and :func:`forward_numpy`
 - :mod:`cnnlab.models.lenet`      LeNet-5, classic and modern, with its tables (lesson 09)
 - :mod:`cnnlab.models.classic`    AlexNet, VGG-16, NiN, Inception (lesson 10)
+- :mod:`cnnlab.models.mini`       a small VGG and a small NiN for Fashion-MNIST (lesson 10)
 - :mod:`cnnlab.models.resnet`     residual, plain and bottleneck blocks, ResNet builders (lesson 11)
 - :mod:`cnnlab.models.denoise`    the denoising autoencoder (lesson 12)
 - :mod:`cnnlab.models.style`      Gram matrices and the style-feature network (lesson 12)
@@ -32,6 +33,7 @@ from .classic import (
     inception_module,
 )
 from .lenet import Subsampling, TableConv2D, build_lenet5
+from .mini import build_mini_nin, build_mini_vgg
 from .mnist_cnn import (
     MNIST_SHAPE, SUPPORTED_LAYERS, build_mnist_cnn, forward_numpy, load_mnist_cnn, mnist_cnn_layers,
 )
@@ -45,7 +47,7 @@ __all__ = [
     "build_lenet5", "Subsampling", "TableConv2D",
     # lesson 10
     "build_alexnet", "build_vgg16", "build_nin", "inception_module", "build_inception_3a",
-    "LocalResponseNormalization",
+    "LocalResponseNormalization", "build_mini_vgg", "build_mini_nin",
     # lesson 11
     "residual_block", "plain_block", "bottleneck_block", "build_resnet", "build_plain",
     "load_model",
