@@ -12,6 +12,7 @@ From a terminal, in the course folder (``--help`` after a subcommand lists its o
 - :mod:`cnnlab.train.gradients` per-layer gradient norms of the degradation networks (lesson 11)
 - :mod:`cnnlab.train.denoise`  :func:`train_denoiser` (lesson 12)
 - :mod:`cnnlab.train.style`    :func:`train_style_features` (lesson 12)
+- :mod:`cnnlab.train.transfer` pretraining on Fashion-MNIST, reuse on a few MNIST digits (lesson 12)
 - :mod:`cnnlab.train.cli`      ``python -m cnnlab.train``
 
 Training imports the builders of :mod:`cnnlab.models`, never the other way
