@@ -12,7 +12,8 @@ export TF_CPP_MIN_LOG_LEVEL ?= 3
 export TF_ENABLE_ONEDNN_OPTS ?= 1
 export PYTHONHASHSEED ?= 0
 
-.PHONY: help setup lab test test-unit test-notebooks test-portable notebooks bench lock clean assignments grade
+.PHONY: help setup lab test test-unit test-notebooks test-portable notebooks bench lock clean assignments grade \
+  hub hub-stop hub-remove-users test-hub
 
 help:
 	@echo "make lab        set everything up and open the course in JupyterLab (your copies: build/lab)"
@@ -131,6 +132,30 @@ assignments: $(TEACHER)
 grade: $(TEACHER)
 	$(if $(UNSANDBOXED),,bash tests/grading/install_bubblewrap.sh)
 	$(PY) -m cnnlab.tools.assignments grade "$(SUBMISSIONS)" $(LESSONS) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(UNSANDBOXED),--unsandboxed)
+
+# Teachers: the whole class on one JupyterHub (as root): Unix users from ROSTER=class.csv
+# (username,first_name,last_name; default: an example roster), TEACHER_NAME=teacher, LESSONS="01 05",
+# HUB_PORT=8000 (loopback only). The hub's software goes to /opt/cnnlab-hub (HUB_PREFIX=...).
+HUB_PREFIX ?= /opt/cnnlab-hub
+HUB := $(PY) -m cnnlab.tools.hub
+hub: $(TEACHER)
+	@bash tests/grading/install_bubblewrap.sh || echo "(no bubblewrap: Formgrader's autograde will refuse to grade)"
+	$(HUB) start --prefix $(HUB_PREFIX) $(if $(ROSTER),--roster "$(ROSTER)") $(if $(TEACHER_NAME),--teacher $(TEACHER_NAME)) \
+	  $(if $(LESSONS),--lessons $(LESSONS)) $(if $(HUB_PORT),--port $(HUB_PORT))
+
+# Stops the hub and every server it started; removes nothing.
+hub-stop: $(STAMP)
+	$(HUB) stop --prefix $(HUB_PREFIX)
+
+# Removes the Unix accounts `make hub` created (with their homes) and nothing else.
+hub-remove-users: $(STAMP)
+	$(HUB) remove-users --prefix $(HUB_PREFIX)
+
+# The class round end to end on a hub of its own (as root; creates and removes its own users).
+test-hub: $(STAMP) $(TEACHER) $(BROWSER_STAMP)
+	bash tests/browser/install_chromium.sh
+	bash tests/grading/install_bubblewrap.sh
+	CNNLAB_HUB=1 timeout -k 30 900 $(PY) -m pytest -p no:cacheprovider -v tests/hub
 
 # Keeps build/lab: the learner's work.
 clean:

@@ -5,4 +5,5 @@
 - :mod:`cnnlab.tools.assignments`  ``python -m cnnlab.tools.assignments``: nbgrader student versions and grading
 - :mod:`cnnlab.tools.site`         ``python -m cnnlab.tools.site build``: the lessons as a website
 - :mod:`cnnlab.tools.execute`      ``python -m cnnlab.tools.execute``: run lessons and store their outputs
+- :mod:`cnnlab.tools.hub`          ``make hub``: the whole class on one JupyterHub, with nbgrader's exchange
 """

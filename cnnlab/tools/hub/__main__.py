@@ -1,0 +1,5 @@
+import sys
+
+from cnnlab.tools.hub.cli import main
+
+sys.exit(main())
