@@ -44,9 +44,10 @@ PIP = ("-m", "pip", "install", "--quiet", "--disable-pip-version-check")
 
 
 def _everyone_can_run(path: Path) -> bool:
-    """True if every directory above ``path`` lets others in and ``path`` lets them run it."""
+    """True if every folder above ``path`` (and above what it links to) lets others in, and
+    ``path`` lets them run it."""
     real = path.resolve()
-    for folder in list(real.parents)[:-1]:
+    for folder in {*Path(os.path.abspath(path)).parents, *real.parents}:
         if not os.stat(folder).st_mode & 0o001:
             return False
     return bool(os.stat(real).st_mode & 0o001)
