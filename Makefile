@@ -163,7 +163,8 @@ clean:
 	@if [ -d build ]; then find build -mindepth 1 -maxdepth 1 ! -name lab -exec rm -rf {} +; fi
 
 # The course as a static website in build/site: the stored lessons (not re-run),
-# the glossary and an index page; every relative link is checked.
+# the glossary and an index page, served offline (npm installs its scripts once);
+# every relative link is checked.
 .PHONY: site
 site: $(STAMP)
 	$(PY) -m cnnlab.tools.site build
