@@ -7,6 +7,9 @@ Usage::
 Each notebook runs in a fresh kernel with its own folder as the working
 directory, exactly as nbval later runs it, and is saved with its outputs.
 The mode (full or fast) comes from the ``CNNLAB_FAST`` environment variable.
+At the end it prints each lesson's wall time against the course's budget
+(:data:`LESSON_BUDGET_S` per lesson, :data:`COURSE_BUDGET_S` for all of them,
+in full mode on 2 cores) and names any lesson over it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ import argparse
 import sys
 import time
 from pathlib import Path
+
+LESSON_BUDGET_S = 300    # no lesson over 5 minutes in full mode on 2 cores
+COURSE_BUDGET_S = 1500   # the whole course under 25 minutes
 
 
 def execute_notebook(path: Path, timeout: int = 3600) -> float:
@@ -41,11 +47,26 @@ def main(argv=None) -> int:
     missing = [str(p) for p in args.notebooks if not p.is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
+    times = {}
     for path in args.notebooks:
         print(f"running {path} ...", flush=True)
-        seconds = execute_notebook(path, args.timeout)
-        print(f"  saved with outputs ({seconds:.0f} s)", flush=True)
+        times[path.name] = execute_notebook(path, args.timeout)
+        print(f"  saved with outputs ({times[path.name]:.0f} s)", flush=True)
+    print(budget_report(times))
     return 0
+
+
+def budget_report(times: dict) -> str:
+    """Each lesson's wall time in seconds (``{name: seconds}``) set against the budget."""
+    lines = ["wall time per lesson (budget: "
+             f"{LESSON_BUDGET_S} s each, {COURSE_BUDGET_S // 60} min for the course):"]
+    for name, seconds in times.items():
+        over = "  OVER BUDGET" if seconds > LESSON_BUDGET_S else ""
+        lines.append(f"  {seconds:6.0f} s  {name}{over}")
+    total = sum(times.values())
+    over = "  OVER BUDGET" if total > COURSE_BUDGET_S else ""
+    lines.append(f"  {total:6.0f} s  in all ({total / 60:.1f} min){over}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
