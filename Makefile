@@ -21,6 +21,8 @@ help:
 	@echo "make notebooks  re-run every lesson in full mode and store its outputs"
 	@echo "make bench      run the benchmarks in benchmarks/"
 	@echo "make site       write the lessons as a website to build/site"
+	@echo "make assignments / make grade SUBMISSIONS=dir   teachers: student versions, autograding"
+	@echo "make hub ROSTER=class.csv   teachers (root): the whole class on one JupyterHub; make hub-stop"
 
 setup: $(STAMP)
 
