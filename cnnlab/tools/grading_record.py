@@ -8,7 +8,16 @@ is kept, as JSON, outside the sandbox. When a student's notebook is graded,
 :func:`replay` calls the student's functions with the same arguments and
 writes what they return; the grader (outside the sandbox) compares that with
 the teacher's results (:mod:`cnnlab.tools.grading_replay`). Only plain data
-travels: numbers, strings, lists, tuples, dicts and numpy arrays, as JSON.
+travels: numbers, strings, lists, tuples, dicts and numpy arrays, as JSON. Two
+more kinds of value travel as plain data too:
+
+- a ``numpy.random.Generator`` *argument* (over one of :data:`BIT_GENERATORS`)
+  as its bit generator's name and state: decoding makes a new generator in that
+  state, so the teacher's second call and the student's replay each draw the
+  same numbers the teacher's first call drew;
+- a Keras model *result* as its :class:`ModelFingerprint`, what every right
+  answer shares however it was built: input and output shapes, parameter count
+  and the sorted shapes of its weights (no layer names, no layer order).
 """
 
 from __future__ import annotations
@@ -17,12 +26,13 @@ import functools
 import json
 import math
 
-__all__ = ["Recorder", "encode", "decode", "replay", "Unencodable", "MAX_CALLS", "IN_FILE",
-           "out_file"]
+__all__ = ["Recorder", "encode", "decode", "replay", "Unencodable", "ModelFingerprint",
+           "MAX_CALLS", "IN_FILE", "BIT_GENERATORS", "out_file"]
 
 MAX_CALLS = 12  # calls kept per test cell
 MAX_ITEMS = 200_000  # array elements kept per value
 IN_FILE = ".cnnlab_replay_in.json"
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")  # numpy's own
 
 
 def out_file(test_id: str) -> str:
@@ -31,11 +41,43 @@ def out_file(test_id: str) -> str:
 
 
 class Unencodable(TypeError):
-    """A value that is not plain data (a model, a function, a very large array, ...)."""
+    """A value that is not plain data (a function, a layer, a very large array, ...)."""
 
 
-def encode(value):
-    """``value`` as JSON-able plain data; raises :class:`Unencodable` for anything else."""
+class ModelFingerprint:
+    """What every right Keras model shares, however it was built (the decoded form).
+
+    Equal only to another fingerprint with the same input shapes, output
+    shapes, parameter count and sorted weight shapes (texts such as
+    ``"(None, 28, 28, 1)"`` and ``"[(5, 5, 1, 6), (6,)]"``).
+    """
+
+    __slots__ = ("inputs", "outputs", "params", "weights")
+
+    def __init__(self, inputs: str, outputs: str, params: int, weights: str):
+        self.inputs, self.outputs, self.params, self.weights = inputs, outputs, params, weights
+
+    def _key(self):
+        return self.inputs, self.outputs, self.params, self.weights
+
+    def __eq__(self, other):  # a bool for any other value, never an array
+        return type(other) is ModelFingerprint and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        return (f"ModelFingerprint(inputs={self.inputs!r}, outputs={self.outputs!r}, "
+                f"params={self.params!r}, weights={self.weights!r})")
+
+
+def encode(value, *, argument=False):
+    """``value`` as JSON-able plain data; raises :class:`Unencodable` for anything else.
+
+    ``argument=True`` for a call's arguments: a ``numpy.random.Generator`` over
+    one of :data:`BIT_GENERATORS` is kept as its state. Otherwise (results) a
+    Keras model is kept as its :class:`ModelFingerprint`.
+    """
     import numpy as np
 
     if value is None or isinstance(value, (bool, str)):
@@ -52,15 +94,74 @@ def encode(value):
         flat = [encode(float(v)) if value.dtype.kind == "f" else v for v in value.ravel().tolist()]
         return {"__ndarray__": flat, "dtype": str(value.dtype), "shape": list(value.shape)}
     if isinstance(value, (list, tuple)):
-        items = [encode(v) for v in value]
+        items = [encode(v, argument=argument) for v in value]
         return {"__tuple__": items} if isinstance(value, tuple) else items
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"__dict__": {k: encode(v) for k, v in value.items()}}
+        return {"__dict__": {k: encode(v, argument=argument) for k, v in value.items()}}
+    if argument and isinstance(value, np.random.Generator):
+        return _encode_generator(value)
+    if not argument and _is_keras_model(value):
+        return _encode_model(value)
     raise Unencodable(type(value).__name__)
 
 
+def _encode_generator(rng):
+    """A Generator as its bit generator's name and state (ints and uint arrays)."""
+    import numpy as np
+
+    bits = rng.bit_generator
+    name = type(bits).__name__
+    if name not in BIT_GENERATORS or type(bits) is not getattr(np.random, name):
+        raise Unencodable(f"Generator over {name}, not one of {', '.join(BIT_GENERATORS)}")
+    return {"__generator__": name, "state": encode(bits.state)}
+
+
+def _decode_generator(data):
+    """A new Generator in the state :func:`_encode_generator` kept."""
+    import numpy as np
+
+    name = data["__generator__"]
+    if name not in BIT_GENERATORS:
+        raise ValueError(f"not a bit generator of numpy's: {name!r}")
+    bits = getattr(np.random, name)(0)
+    bits.state = decode(data["state"])
+    return np.random.Generator(bits)
+
+
+def _is_keras_model(value) -> bool:
+    """Whether ``value`` is a Keras model (Keras is imported only for Keras objects)."""
+    if not any(str(getattr(k, "__module__", "")).split(".")[0] == "keras"
+               for k in type(value).__mro__):
+        return False
+    import keras
+
+    return isinstance(value, keras.Model)
+
+
+def _encode_model(model):
+    """A Keras model as its fingerprint (see :class:`ModelFingerprint`)."""
+    try:
+        inputs, outputs = list(model.inputs), list(model.outputs)
+        params = int(model.count_params())
+        weights = sorted(tuple(int(d) for d in w.shape) for w in model.weights)
+    except Exception as exc:  # not built: no inputs yet, no weights
+        raise Unencodable(f"a Keras model without inputs ({type(exc).__name__})") from None
+
+    def shapes(tensors):
+        return ", ".join(str(tuple(None if d is None else int(d) for d in t.shape))
+                         for t in tensors)
+
+    return {"__keras_model__": {"inputs": shapes(inputs), "outputs": shapes(outputs),
+                                "params": params, "weights": str(weights)}}
+
+
 def decode(data):
-    """The value :func:`encode` made ``data`` from (arrays come back as numpy arrays)."""
+    """The value :func:`encode` made ``data`` from (arrays come back as numpy arrays).
+
+    A generator comes back as a new ``numpy.random.Generator`` in the kept
+    state (a new one at each decoding), a Keras model as its
+    :class:`ModelFingerprint`.
+    """
     import numpy as np
 
     if isinstance(data, list):
@@ -74,6 +175,11 @@ def decode(data):
         return float(data["__float__"])
     if "__tuple__" in data:
         return tuple(decode(v) for v in data["__tuple__"])
+    if "__generator__" in data:
+        return _decode_generator(data)
+    if "__keras_model__" in data:
+        fp = data["__keras_model__"]
+        return ModelFingerprint(fp["inputs"], fp["outputs"], fp["params"], fp["weights"])
     return {k: decode(v) for k, v in data.get("__dict__", {}).items()}
 
 
@@ -109,7 +215,7 @@ class Recorder:
             if calls is None or len(calls) >= MAX_CALLS:
                 return fn(*args, **kwargs)
             try:
-                arguments = encode([list(args), kwargs])
+                arguments = encode([list(args), kwargs], argument=True)
             except Unencodable:
                 return fn(*args, **kwargs)
             try:
