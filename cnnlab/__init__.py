@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import importlib
 
-from .session import fast_mode, setup
+from .session import fast_mode, retrain_all, setup
 
 __version__ = "0.1.0"
-__all__ = ["setup", "fast_mode", "doctor", "__version__"]
+__all__ = ["setup", "fast_mode", "retrain_all", "doctor", "__version__"]
 
 #: Every module of the package, by the name ``cnnlab.<name>`` gives it.
 _MODULES = {name: f"{__name__}.{name}" for name in (

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 FAST_ENV = "CNNLAB_FAST"
+RETRAIN_ENV = "CNNLAB_RETRAIN"
 
 
 def fast_mode() -> bool:
@@ -27,6 +28,17 @@ def fast_mode() -> bool:
     full lesson, which is what the stored outputs and benchmarks show.
     """
     return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def retrain_all() -> bool:
+    """Return True when ``CNNLAB_RETRAIN`` is set to 1/true/yes (``make notebooks-retrain``).
+
+    Lessons whose experiments take minutes load their shipped results unless
+    the learner sets a switch (``RERUN = True``, ``TRAIN = True``); a switch
+    is also on when this returns True, so a maintainer's run retrains
+    everything the course ships and checks the fresh results.
+    """
+    return os.environ.get(RETRAIN_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 Usage::
 
     python -m cnnlab.tools.execute notebooks/01_convolution_1d.ipynb [more.ipynb ...]
+    python -m cnnlab.tools.execute --into build/retrain notebooks/*.ipynb   # copies, run there
 
 Each notebook runs in a fresh kernel with its own folder as the working
 directory, exactly as nbval later runs it, and is saved with its outputs.
@@ -43,17 +44,34 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cnnlab.tools.execute", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    parser.add_argument("--into", type=Path, default=None,
+                        help="run copies in this folder and leave the lessons as they are")
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.notebooks if not p.is_file()]
     if missing:
         parser.error(f"no such notebook: {', '.join(missing)}")
     times = {}
-    for path in args.notebooks:
+    for path in _copies(args.notebooks, args.into) if args.into else args.notebooks:
         print(f"running {path} ...", flush=True)
         times[path.name] = execute_notebook(path, args.timeout)
         print(f"  saved with outputs ({times[path.name]:.0f} s)", flush=True)
     print(budget_report(times))
     return 0
+
+
+def _copies(paths, folder: Path) -> list[Path]:
+    """``paths`` copied into ``folder`` (with the glossary their links point to)."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for extra in {p.parent / "glossary.md" for p in paths}:
+        if extra.exists():
+            shutil.copy2(extra, folder / extra.name)
+    copies = []
+    for path in paths:
+        copies.append(folder / path.name)
+        shutil.copy2(path, copies[-1])
+    return copies
 
 
 def budget_report(times: dict) -> str:
