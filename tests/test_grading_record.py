@@ -1,0 +1,345 @@
+"""Recording answer calls: random generators as arguments, Keras models as results.
+
+Unit tests of :mod:`cnnlab.tools.grading_record` (generators travel as their
+state and come back fresh; a Keras model travels as a fingerprint every right
+construction shares), then one graded class (sandboxed kernels, slow): a wrong
+dropout and a wrong model that switch their test off now fail, a right model
+built another way does not.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from cnnlab.tools import grading_record
+from cnnlab.tools.grading_record import Recorder, Unencodable, decode, encode
+
+
+def trip(value, **kw):
+    """``value`` encoded, through JSON text, decoded."""
+    return decode(json.loads(json.dumps(encode(value, **kw))))
+
+
+def dropout(a, keep_prob, rng, training=True):
+    a = np.asarray(a, dtype=float)
+    if not training:
+        return a.copy(), np.ones(a.shape, dtype=bool)
+    mask = rng.random(a.shape) < keep_prob
+    return a * mask / keep_prob, mask
+
+
+def recorded(fn, *calls, name="fn"):
+    """The calls a Recorder keeps while ``fn`` is called with each ``(args, kwargs)``."""
+    namespace = {name: fn}
+    recorder = Recorder()
+    recorder.wrap(namespace, [name])
+    recorder.start("t")
+    for args, kwargs in calls:
+        namespace[name](*args, **kwargs)
+    recorder.stop()
+    return recorder.calls["t"]
+
+
+# --------------------------------------------------------------------------
+# Random generators as arguments
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", grading_record.BIT_GENERATORS)
+def test_a_generator_comes_back_new_in_the_state_it_had(name):
+    rng = np.random.Generator(getattr(np.random, name)(2024))
+    rng.random(5)                                       # a state that is not the seed's
+    data = json.loads(json.dumps(encode(rng, argument=True)))
+    first, second = decode(data), decode(data)
+    assert first is not rng and first is not second
+    assert type(first.bit_generator) is type(rng.bit_generator)
+    want = rng.random(8)
+    np.testing.assert_array_equal(first.random(8), want)
+    np.testing.assert_array_equal(second.random(8), want)  # drawing from one left the other alone
+
+
+def test_encoding_a_generator_draws_nothing_from_it():
+    rng, twin = np.random.default_rng(5), np.random.default_rng(5)
+    encode([rng, {"again": rng}], argument=True)
+    assert rng.random() == twin.random()
+
+
+def test_the_state_kept_is_the_state_at_the_call_not_the_seed():
+    rng = np.random.default_rng(3)
+    before = encode(rng, argument=True)
+    rng.normal(size=4)
+    after = encode(rng, argument=True)
+    assert before != after
+    np.testing.assert_array_equal(decode(after).random(3), rng.random(3))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: np.random.Generator(type("MyBits", (np.random.PCG64,), {})(1)),  # not numpy's own
+    lambda: np.random.RandomState(1),                                       # the legacy API
+    lambda: np.random.PCG64(1),                                             # a bare bit generator
+])
+def test_other_random_sources_are_not_plain_data(make):
+    with pytest.raises(Unencodable):
+        encode([make()], argument=True)
+
+
+def test_a_generator_is_plain_data_only_as_an_argument():
+    with pytest.raises(Unencodable, match="Generator"):
+        encode(np.random.default_rng(0))  # a result: no way to compare two generators
+
+
+def test_decoding_refuses_a_bit_generator_that_is_not_numpys():
+    data = encode(np.random.default_rng(0), argument=True)
+    data["__generator__"] = "os.system"
+    with pytest.raises(ValueError, match="not a bit generator"):
+        decode(data)
+
+
+def test_a_recorder_keeps_calls_that_take_a_generator():
+    a = np.arange(1.0, 13.0).reshape(3, 4)
+    rng = np.random.default_rng(7)
+    calls = recorded(dropout, ((a, 0.5, rng), {}), ((a, 0.5, rng), {}),
+                     ((a, 0.5, np.random.default_rng(8)), {"training": False}))
+    assert [("result" in c) for c in calls] == [True, True, True]
+    assert calls[0]["args"] != calls[1]["args"]  # the second call starts where the first ended
+    twin = np.random.default_rng(7)
+    for call in calls[:2]:
+        out, mask = decode(call["result"])
+        want_out, want_mask = dropout(a, 0.5, twin)
+        np.testing.assert_array_equal(mask, want_mask)
+        np.testing.assert_array_equal(out, want_out)
+    assert rng.random() == twin.random()  # the caller's generator moved on as without recording
+
+
+def test_a_call_whose_draws_do_not_come_from_its_generator_is_not_kept():
+    def own_draws(a, keep_prob, rng):
+        return np.random.default_rng().random(np.shape(a)) < keep_prob
+
+    assert recorded(own_draws, ((np.ones(50), 0.5, np.random.default_rng(0)), {})) == []
+    bits = type("MyBits", (np.random.PCG64,), {})
+    assert recorded(dropout, ((np.ones(4), 0.5, np.random.Generator(bits(1))), {})) == []
+
+
+def test_replay_gives_each_call_its_generator_in_the_recorded_state(tmp_path, monkeypatch):
+    a = np.linspace(-1, 1, 20)
+    calls = recorded(dropout, ((a, 0.7, np.random.default_rng(11)), {}), name="my_dropout")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / grading_record.IN_FILE).write_text(
+        json.dumps({"t": [{"fn": c["fn"], "args": c["args"]} for c in calls]}))
+
+    def swapped(a, keep_prob, rng, training=True):  # keeps with the drop probability
+        mask = rng.random(np.shape(a)) < 1 - keep_prob
+        return np.asarray(a) * mask / keep_prob, mask
+
+    got = {}
+    for student, fn in [("right", dropout), ("swapped", swapped)]:
+        grading_record.replay({"my_dropout": fn}, "t")
+        got[student] = json.loads((tmp_path / grading_record.out_file("t")).read_text())
+    assert got["right"] == [{"result": calls[0]["result"]}]
+    assert got["swapped"] != got["right"] and "result" in got["swapped"][0]
+
+
+# --------------------------------------------------------------------------
+# Keras models as results
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def keras():
+    pytest.importorskip("tensorflow")
+    from cnnlab.session import import_keras
+
+    return import_keras()
+
+
+def small_net(keras, filters=4, kernel=3, relu_layer=False, sequential=False, dense=True):
+    """(N, 8, 8, 1) -> conv -> flatten -> dense(3): ReLU inside Conv2D or as its own layer."""
+    layers = keras.layers
+    conv = [layers.Conv2D(filters, kernel), layers.ReLU()] if relu_layer else \
+        [layers.Conv2D(filters, kernel, activation="relu")]
+    stack = [*conv, layers.Flatten(), *([layers.Dense(3)] if dense else [])]
+    if sequential:
+        return keras.Sequential([keras.Input(shape=(8, 8, 1)), *stack])
+    x = inputs = keras.Input(shape=(8, 8, 1))
+    for layer in stack:
+        x = layer(x)
+    return keras.Model(inputs, x, name="mine")
+
+
+def two_branches(keras, first="wide"):
+    """A sum of a 3x3 and a 1x1 convolution; the branches created in either order."""
+    layers = keras.layers
+    inputs = keras.Input(shape=(6, 6, 2))
+    make = {"wide": lambda: layers.Conv2D(5, 3, padding="same", name="w")(inputs),
+            "narrow": lambda: layers.Conv2D(5, 1, use_bias=False, name="n")(inputs)}
+    other = "narrow" if first == "wide" else "wide"
+    branch = {first: make[first]()}
+    branch[other] = make[other]()
+    return keras.Model(inputs, layers.Add()([branch["wide"], branch["narrow"]]))
+
+
+def test_equivalent_constructions_share_one_fingerprint(keras):
+    fused = encode(small_net(keras))
+    assert encode(small_net(keras, relu_layer=True)) == fused
+    assert encode(small_net(keras, relu_layer=True, sequential=True)) == fused
+    assert encode(two_branches(keras, "wide")) == encode(two_branches(keras, "narrow"))
+    fingerprint = trip(small_net(keras))
+    assert isinstance(fingerprint, grading_record.ModelFingerprint)
+    assert fingerprint.inputs == "(None, 8, 8, 1)" and fingerprint.outputs == "(None, 3)"
+    assert fingerprint.params == 4 * 9 + 4 + 36 * 4 * 3 + 3
+    assert fingerprint.weights == "[(3,), (3, 3, 1, 4), (4,), (144, 3)]"
+
+
+@pytest.mark.parametrize("wrong", [{"filters": 5}, {"kernel": 2}, {"dense": False}])
+def test_a_wrong_model_has_another_fingerprint(keras, wrong):
+    assert trip(small_net(keras, **wrong)) != trip(small_net(keras))
+
+
+def test_fingerprints_compare_in_the_grader(keras):
+    replay = pytest.importorskip("cnnlab.tools.grading_replay", reason="teachers' tools")
+    right = trip(small_net(keras))
+    assert replay.same(right, trip(small_net(keras, relu_layer=True, sequential=True)))
+    assert not replay.same(right, trip(small_net(keras, filters=5)))
+    for other in (None, "(None, 3)", np.zeros(3), [1, 2], {"params": right.params}):
+        assert replay.same(right, other) is False
+
+
+def test_a_model_that_is_not_built_or_is_an_argument_is_not_plain_data(keras):
+    unbuilt = keras.Sequential([keras.layers.Dense(3)])
+    with pytest.raises(Unencodable, match="without inputs"):
+        encode(unbuilt)
+    with pytest.raises(Unencodable):
+        encode([small_net(keras)], argument=True)
+    with pytest.raises(Unencodable):  # a tensor (what the block exercises return) is not a model
+        encode(keras.layers.Dense(2)(keras.Input(shape=(3,))))
+
+
+def test_a_recorder_keeps_a_model_builder_only_if_it_builds_the_same_twice(keras):
+    def build(filters):
+        return small_net(keras, filters)
+
+    calls = recorded(build, ((4,), {}), ((6,), {}))
+    assert [decode(c["result"]).params for c in calls] == [f * 10 + 36 * f * 3 + 3 for f in (4, 6)]
+    growing = iter(range(1, 10))
+    assert recorded(lambda: small_net(keras, next(growing)), ((), {})) == []
+
+
+def test_plain_values_never_import_keras():
+    code = ("import sys, numpy as np\n"
+            "from cnnlab.tools.grading_record import encode, Unencodable\n"
+            "encode([1, np.zeros(3), {'a': (2.5, None)}])\n"
+            "encode([np.random.default_rng(0)], argument=True)\n"
+            "try:\n    encode(object())\nexcept Unencodable:\n    pass\n"
+            "print('keras' in sys.modules, 'tensorflow' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+# --------------------------------------------------------------------------
+# A graded class (sandboxed kernels: slow)
+# --------------------------------------------------------------------------
+
+LESSON = "96_record"
+TESTS = ["ex-my_dropout-test", "ex-build_net-test"]
+DROPOUT = ("def my_dropout(a, keep_prob, rng):\n"
+           "    mask = rng.random(np.shape(a)) < keep_prob\n"
+           "    return np.asarray(a) * mask / keep_prob, mask")
+NET = ("def build_net(filters):\n"
+       "    inputs = keras.Input(shape=(6, 6, 1))\n"
+       "    x = keras.layers.Conv2D(filters, 3, activation='relu')(inputs)\n"
+       "    outputs = keras.layers.Dense(2)(keras.layers.Flatten()(x))\n"
+       "    return keras.Model(inputs, outputs)")
+OTHER_NET = ("def build_net(filters):\n"
+             "    return keras.Sequential([keras.Input(shape=(6, 6, 1)),\n"
+             "                             keras.layers.Conv2D(filters, 3), keras.layers.ReLU(),\n"
+             "                             keras.layers.Flatten(), keras.layers.Dense(2)])")
+STUDENTS = {
+    "right": {},
+    "other_right": {"ex-build_net": OTHER_NET},
+    "attack": {"ex-my_dropout": DROPOUT.replace("< keep_prob", "< 1 - keep_prob")
+               + "\nnp.testing.assert_array_equal = lambda *a, **k: None",
+               "ex-build_net": NET.replace("Conv2D(filters,", "Conv2D(filters + 1,")
+               + "\nnp.testing.assert_equal = lambda *a, **k: None"},
+}
+
+
+def record_notebook(tgc):
+    import nbformat
+
+    def answer(source):
+        name = source.split("(")[0].removeprefix("def ")
+        head, body = source.split("\n", 1)
+        return tgc.code(f"{head}\n    ### BEGIN SOLUTION\n{body}\n    ### END SOLUTION",
+                        grade_id=f"ex-{name}", solution=True, locked=False)
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        tgc.code("import numpy as np\nfrom cnnlab.session import import_keras\n"
+                 "keras = import_keras()"),
+        answer(DROPOUT),
+        tgc.graded_cell("my_dropout",
+                        "a = np.arange(1.0, 13.0).reshape(3, 4)\n"
+                        "out, mask = my_dropout(a, 0.8, np.random.default_rng(7))\n"
+                        "np.testing.assert_array_equal(mask, np.random.default_rng(7).random((3, 4)) < 0.8)\n"
+                        "np.testing.assert_array_equal(out, a * mask / 0.8)"),
+        answer(NET),
+        tgc.graded_cell("build_net",
+                        "np.testing.assert_equal(build_net(3).count_params(), 30 + 16 * 3 * 2 + 2)"),
+    ]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    pytest.importorskip("nbgrader", reason="teachers' tools: make .venv/.teacher")
+    pytest.importorskip("tensorflow")
+    import nbformat
+    import test_grading_class as tgc
+
+    from cnnlab.tools import assignments
+
+    root = tmp_path_factory.mktemp("record")
+    (root / "notebooks").mkdir()
+    nbformat.write(record_notebook(tgc), root / "notebooks" / f"{LESSON}.ipynb")
+    course = root / "course"
+    assignments.build(course, root / "notebooks", [LESSON], timeout=120, log=lambda *a: None)
+    release = course / "release" / LESSON / f"{LESSON}.ipynb"
+    right = {"ex-my_dropout": DROPOUT, "ex-build_net": NET}
+    for student, answers in STUDENTS.items():
+        nb = nbformat.read(release, as_version=4)
+        for cell in nb.cells:
+            if tgc.grade_id(cell) in right:
+                cell.source = answers.get(tgc.grade_id(cell), right[tgc.grade_id(cell)])
+        path = root / "subs" / student / LESSON / f"{LESSON}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+    assignments.grade(root / "subs", course, jobs=1, unsandboxed=not tgc.SANDBOXED,
+                      log=lambda *a: None)
+    return {"course": course, "tgc": tgc}
+
+
+def test_the_teachers_run_records_the_generator_and_model_calls(graded_class):
+    calls = json.loads((graded_class["course"] / "expected" / f"{LESSON}.json").read_text())
+    assert [len(calls.get(t, [])) for t in TESTS] == [1, 1]
+    assert "__generator__" in json.dumps(calls[TESTS[0]][0]["args"])
+    assert "__keras_model__" in calls[TESTS[1]][0]["result"]
+
+
+@pytest.mark.parametrize("student, expected, flagged", [
+    ("right", [1, 1], []), ("other_right", [1, 1], []), ("attack", [0, 0], TESTS)])
+def test_switched_off_tests_fail_and_right_models_built_otherwise_pass(graded_class, student,
+                                                                        expected, flagged):
+    tgc = graded_class["tgc"]
+    got = {r["exercise"]: r for r in tgc.rows(graded_class["course"]) if r["student"] == student}
+    assert [float(got[t]["score"]) for t in TESTS] == expected
+    review = got[TESTS[0]]["review"]
+    assert all(tgc.disagrees(t) in review for t in flagged), review
+    if not flagged:
+        assert review == ""
+    else:
+        assert "assigns np.testing.assert_array_equal" in review
+        assert "assigns np.testing.assert_equal" in review
