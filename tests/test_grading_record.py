@@ -1,10 +1,12 @@
-"""Recording answer calls: random generators as arguments, Keras models as results.
+"""Recording answer calls: random generators and keras.Input as arguments, models as results.
 
 Unit tests of :mod:`cnnlab.tools.grading_record` (generators travel as their
-state and come back fresh; a Keras model travels as a fingerprint every right
-construction shares), then one graded class (sandboxed kernels, slow): a wrong
-dropout and a wrong model that switch their test off now fail, a right model
-built another way does not.
+state and come back fresh; a fresh ``keras.Input`` travels as its shape and
+dtype and comes back new; a Keras model, or a tensor built on the call's
+inputs, travels as a fingerprint every right construction shares), then one
+graded class (sandboxed kernels, slow): a wrong dropout, a wrong model and a
+wrong residual block that switch their test off now fail, a right model and a
+right block built another way do not.
 """
 
 from __future__ import annotations
@@ -213,7 +215,7 @@ def test_a_model_that_is_not_built_or_is_an_argument_is_not_plain_data(keras):
         encode(unbuilt)
     with pytest.raises(Unencodable):
         encode([small_net(keras)], argument=True)
-    with pytest.raises(Unencodable):  # a tensor (what the block exercises return) is not a model
+    with pytest.raises(Unencodable):  # a tensor result needs the call's inputs to be a model
         encode(keras.layers.Dense(2)(keras.Input(shape=(3,))))
 
 
@@ -229,9 +231,10 @@ def test_a_recorder_keeps_a_model_builder_only_if_it_builds_the_same_twice(keras
 
 def test_plain_values_never_import_keras():
     code = ("import sys, numpy as np\n"
-            "from cnnlab.tools.grading_record import encode, Unencodable\n"
-            "encode([1, np.zeros(3), {'a': (2.5, None)}])\n"
-            "encode([np.random.default_rng(0)], argument=True)\n"
+            "from cnnlab.tools.grading_record import encode, decode, keras_inputs, Unencodable\n"
+            "encode([1, np.zeros(3), {'a': (2.5, None)}], inputs=[])\n"
+            "decode(encode([[np.random.default_rng(0), 'x'], {}], argument=True))\n"
+            "assert keras_inputs([[1, np.zeros(2), (None,)], {'a': 'b'}]) == []\n"
             "try:\n    encode(object())\nexcept Unencodable:\n    pass\n"
             "print('keras' in sys.modules, 'tensorflow' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -239,11 +242,165 @@ def test_plain_values_never_import_keras():
 
 
 # --------------------------------------------------------------------------
+# keras.Input as arguments, Keras tensors (blocks built on them) as results
+# --------------------------------------------------------------------------
+
+def identity_block(keras, x, f, add="layer", relu="layer", kernel=None, filters=None):
+    """relu(BN(conv(relu(BN(conv(x))))) + x), the lesson-11 block, built in several ways."""
+    layers = keras.layers
+    channels = filters or x.shape[-1]
+
+    def relu_of(t):
+        return layers.ReLU()(t) if relu == "layer" else layers.Activation("relu")(t)
+
+    y = layers.Conv2D(channels, kernel or f, padding="same", use_bias=False)(x)
+    y = relu_of(layers.BatchNormalization()(y))
+    y = layers.Conv2D(x.shape[-1], f, padding="same", use_bias=False)(y)
+    y = layers.BatchNormalization()(y)
+    y = layers.Add()([y, x]) if add == "layer" else keras.layers.add([x, y])
+    return relu_of(y)
+
+
+def inception(keras, x, filters, order=(0, 1, 2, 3), relu="argument", n3=None):
+    """The lesson-10 Inception module, its branches created in the given ``order``."""
+    layers = keras.layers
+    n1, r3, n3_, r5, n5, pp = filters
+
+    def conv(t, maps, k):
+        if relu == "argument":
+            return layers.Conv2D(maps, k, padding="same", activation="relu")(t)
+        return layers.ReLU()(layers.Conv2D(maps, k, padding="same")(t))
+
+    make = [lambda: conv(x, n1, 1), lambda: conv(conv(x, r3, 1), n3 or n3_, 3),
+            lambda: conv(conv(x, r5, 1), n5, 5),
+            lambda: conv(layers.MaxPooling2D(3, strides=1, padding="same")(x), pp, 1)]
+    branch = {}
+    for i in order:
+        branch[i] = make[i]()
+    return layers.Concatenate()([branch[i] for i in range(4)])
+
+
+def tensor_trip(keras, build, shape, *rest):
+    """The encoded result of ``build(x, *rest)`` for a new ``keras.Input(shape)`` ``x``."""
+    arguments = encode([[keras.Input(shape=shape), *rest], {}], argument=True)
+    args, kwargs = decode(json.loads(json.dumps(arguments)))
+    result = build(*args, **kwargs)
+    return decode(json.loads(json.dumps(encode(result, inputs=grading_record.keras_inputs(args)))))
+
+
+def test_a_fresh_input_comes_back_new_with_its_shape_and_dtype(keras):
+    x = keras.Input(shape=(5, None, 3), dtype="float16", name="mine")
+    data = json.loads(json.dumps(encode([x, 4], argument=True)))
+    assert data == [{"__keras_input__": {"shape": [5, None, 3], "dtype": "float16"}}, 4]
+    (first, four), (second, _) = decode(data), decode(data)
+    assert four == 4 and first is not x and second is not first
+    for new in (first, second):
+        assert isinstance(new, keras.KerasTensor)
+        assert tuple(new.shape) == (None, 5, None, 3) and new.dtype == "float16"
+        assert encode(new, argument=True) == data[0]  # a fresh input too
+    batched = trip(keras.Input(shape=(2,), batch_size=7), argument=True)
+    assert tuple(batched.shape) == (7, 2)
+
+
+def test_a_tensor_with_layers_behind_it_is_not_an_argument(keras):
+    x = keras.Input(shape=(4, 4, 2))
+    for tensor in (keras.layers.Conv2D(3, 1)(x), keras.layers.ReLU()(x),
+                   keras.KerasTensor((None, 4, 4, 2))):           # no keras.Input at all
+        with pytest.raises(Unencodable):
+            encode([[tensor, 3], {}], argument=True)
+    with pytest.raises(Unencodable):  # a tensor result needs the inputs of its call
+        encode(x, inputs=None)
+    with pytest.raises(ValueError, match="argument, never a result"):
+        decode(encode(x, argument=True), result=True)
+
+
+def test_equivalent_blocks_share_one_fingerprint(keras):
+    def block(**kw):
+        return tensor_trip(keras, lambda x, f: identity_block(keras, x, f, **kw), (5, 6, 3), 3)
+
+    right = block()
+    assert isinstance(right, grading_record.ModelFingerprint)
+    assert right.inputs == right.outputs == "(None, 5, 6, 3)"
+    assert right.params == 2 * (27 * 3 + 12)
+    assert block(add="function") == block(relu="activation") == right
+    assert block(add="function", relu="activation") == right
+    for wrong in ({"kernel": 1}, {"filters": 4}):
+        assert block(**wrong) != right, wrong
+
+    filters = (2, 3, 4, 1, 5, 6)
+
+    def module(**kw):
+        return tensor_trip(keras, lambda x, f: inception(keras, x, f, **kw), (9, 9, 7), filters)
+
+    right = module()
+    assert right.outputs == "(None, 9, 9, 17)" and right.params == 16 + 24 + 112 + 8 + 130 + 48
+    assert module(order=(3, 2, 1, 0)) == module(order=(2, 0, 3, 1), relu="layer") == right
+    assert module(n3=5) != right
+
+
+def test_a_result_not_built_on_the_calls_inputs_is_not_plain_data(keras):
+    x, other = keras.Input(shape=(3,)), keras.Input(shape=(3,))
+    on_other = keras.layers.Dense(2)(other)
+    with pytest.raises(Unencodable, match="not built on the call's inputs"):
+        encode(on_other, inputs=[x])
+    with pytest.raises(Unencodable, match="not built on the call's inputs"):
+        encode(keras.layers.Add()([x, other]), inputs=[x])  # needs an input it was not given
+    assert recorded(lambda t: keras.layers.Dense(2)(other), (([x], {}))) == []
+
+
+def test_a_recorder_keeps_block_calls_and_replay_compares_them(keras, tmp_path, monkeypatch):
+    replay = pytest.importorskip("cnnlab.tools.grading_replay", reason="teachers' tools")
+
+    def teachers(x, f):
+        return identity_block(keras, x, f)
+
+    x = keras.Input(shape=(5, 6, 3))
+    calls = recorded(teachers, ((x, 3), {}), ((keras.Input(shape=(4, 4, 2)), 5), {}),
+                     ((keras.layers.ReLU()(x), 3), {}),   # not a fresh input: not kept
+                     name="my_identity_block")
+    assert [decode(c["result"]).params for c in calls] == [2 * (27 * 3 + 12), 2 * (25 * 4 + 4 * 2)]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / grading_record.IN_FILE).write_text(
+        json.dumps({"t": [{"fn": c["fn"], "args": c["args"]} for c in calls]}))
+    students = {
+        "other_right": lambda x, f: identity_block(keras, x, f, add="function", relu="activation"),
+        "wrong_kernel": lambda x, f: identity_block(keras, x, f, kernel=1),
+        "own_input": lambda x, f: identity_block(keras, keras.Input(shape=x.shape[1:]), f),
+    }
+    problems = {}
+    for student, fn in students.items():
+        grading_record.replay({"my_identity_block": fn}, "t")
+        got = json.loads((tmp_path / grading_record.out_file("t")).read_text())
+        problems[student] = replay._differences(calls, got)
+    assert problems["other_right"] == ""
+    assert "does not return what the teacher's version returns" in problems["wrong_kernel"]
+    assert "raised Unencodable" in problems["own_input"]
+
+
+@pytest.mark.parametrize("expected", ["a", None, ""])
+def test_a_string_or_none_compared_with_an_array_is_simply_different(expected):
+    replay = pytest.importorskip("cnnlab.tools.grading_replay", reason="teachers' tools")
+    for got in (np.zeros(3), np.array(["a", "a"]), np.array("a"), 0):
+        assert replay.same(expected, got) is False
+        assert replay.same(got, expected) is False
+    assert replay.same(expected, expected) is True
+
+    class NoTruth:  # an == that gives an array, as numpy's does
+        def __eq__(self, other):
+            return np.array([True, False])
+
+    assert replay.same(NoTruth(), NoTruth()) is False
+    want = [{"fn": "f", "result": encode(expected)}]
+    assert "does not return" in replay._differences(want, [{"result": encode(np.zeros(3))}])
+    assert "does not return" in replay._differences(want, [{"result": {"__ndarray__": 1}}])
+
+
+# --------------------------------------------------------------------------
 # A graded class (sandboxed kernels: slow)
 # --------------------------------------------------------------------------
 
 LESSON = "96_record"
-TESTS = ["ex-my_dropout-test", "ex-build_net-test"]
+TESTS = ["ex-my_dropout-test", "ex-build_net-test", "ex-my_block-test"]
 DROPOUT = ("def my_dropout(a, keep_prob, rng):\n"
            "    mask = rng.random(np.shape(a)) < keep_prob\n"
            "    return np.asarray(a) * mask / keep_prob, mask")
@@ -256,13 +413,28 @@ OTHER_NET = ("def build_net(filters):\n"
              "    return keras.Sequential([keras.Input(shape=(6, 6, 1)),\n"
              "                             keras.layers.Conv2D(filters, 3), keras.layers.ReLU(),\n"
              "                             keras.layers.Flatten(), keras.layers.Dense(2)])")
+BLOCK = ("def my_block(x, f):\n"
+         "    y = keras.layers.Conv2D(x.shape[-1], f, padding='same', use_bias=False)(x)\n"
+         "    y = keras.layers.ReLU()(keras.layers.BatchNormalization()(y))\n"
+         "    y = keras.layers.Conv2D(x.shape[-1], f, padding='same', use_bias=False)(y)\n"
+         "    y = keras.layers.Add()([keras.layers.BatchNormalization()(y), x])\n"
+         "    return keras.layers.ReLU()(y)")
+OTHER_BLOCK = ("def my_block(x, f):\n"
+               "    L = keras.layers\n"
+               "    def conv_bn(t):\n"
+               "        return L.BatchNormalization()(L.Conv2D(x.shape[-1], f, padding='same',\n"
+               "                                               use_bias=False)(t))\n"
+               "    y = conv_bn(L.Activation('relu')(conv_bn(x)))\n"
+               "    return L.Activation('relu')(L.add([x, y]))")
 STUDENTS = {
     "right": {},
-    "other_right": {"ex-build_net": OTHER_NET},
+    "other_right": {"ex-build_net": OTHER_NET, "ex-my_block": OTHER_BLOCK},
     "attack": {"ex-my_dropout": DROPOUT.replace("< keep_prob", "< 1 - keep_prob")
                + "\nnp.testing.assert_array_equal = lambda *a, **k: None",
                "ex-build_net": NET.replace("Conv2D(filters,", "Conv2D(filters + 1,")
-               + "\nnp.testing.assert_equal = lambda *a, **k: None"},
+               + "\nnp.testing.assert_equal = lambda *a, **k: None",
+               "ex-my_block": BLOCK.replace("], f, padding", "], 1, padding", 1)
+               + "\nnp.testing.assert_allclose = lambda *a, **k: None"},
 }
 
 
@@ -289,6 +461,11 @@ def record_notebook(tgc):
         answer(NET),
         tgc.graded_cell("build_net",
                         "np.testing.assert_equal(build_net(3).count_params(), 30 + 16 * 3 * 2 + 2)"),
+        answer(BLOCK),
+        tgc.graded_cell("my_block",
+                        "x = keras.Input(shape=(5, 6, 3))\n"
+                        "block = keras.Model(x, my_block(x, 3))\n"
+                        "np.testing.assert_allclose(block.count_params(), 2 * (27 * 3 + 12))"),
     ]
     return nb
 
@@ -308,7 +485,7 @@ def graded_class(tmp_path_factory):
     course = root / "course"
     assignments.build(course, root / "notebooks", [LESSON], timeout=120, log=lambda *a: None)
     release = course / "release" / LESSON / f"{LESSON}.ipynb"
-    right = {"ex-my_dropout": DROPOUT, "ex-build_net": NET}
+    right = {"ex-my_dropout": DROPOUT, "ex-build_net": NET, "ex-my_block": BLOCK}
     for student, answers in STUDENTS.items():
         nb = nbformat.read(release, as_version=4)
         for cell in nb.cells:
@@ -322,15 +499,18 @@ def graded_class(tmp_path_factory):
     return {"course": course, "tgc": tgc}
 
 
-def test_the_teachers_run_records_the_generator_and_model_calls(graded_class):
+def test_the_teachers_run_records_the_generator_model_and_block_calls(graded_class):
     calls = json.loads((graded_class["course"] / "expected" / f"{LESSON}.json").read_text())
-    assert [len(calls.get(t, [])) for t in TESTS] == [1, 1]
+    assert [len(calls.get(t, [])) for t in TESTS] == [1, 1, 1]
     assert "__generator__" in json.dumps(calls[TESTS[0]][0]["args"])
     assert "__keras_model__" in calls[TESTS[1]][0]["result"]
+    assert calls[TESTS[2]][0]["args"][0][0] == {
+        "__keras_input__": {"shape": [5, 6, 3], "dtype": "float32"}}
+    assert calls[TESTS[2]][0]["result"]["__keras_model__"]["params"] == 2 * (27 * 3 + 12)
 
 
 @pytest.mark.parametrize("student, expected, flagged", [
-    ("right", [1, 1], []), ("other_right", [1, 1], []), ("attack", [0, 0], TESTS)])
+    ("right", [1, 1, 1], []), ("other_right", [1, 1, 1], []), ("attack", [0, 0, 0], TESTS)])
 def test_switched_off_tests_fail_and_right_models_built_otherwise_pass(graded_class, student,
                                                                         expected, flagged):
     tgc = graded_class["tgc"]
@@ -343,3 +523,4 @@ def test_switched_off_tests_fail_and_right_models_built_otherwise_pass(graded_cl
     else:
         assert "assigns np.testing.assert_array_equal" in review
         assert "assigns np.testing.assert_equal" in review
+        assert "assigns np.testing.assert_allclose" in review

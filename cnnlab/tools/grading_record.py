@@ -8,16 +8,24 @@ is kept, as JSON, outside the sandbox. When a student's notebook is graded,
 :func:`replay` calls the student's functions with the same arguments and
 writes what they return; the grader (outside the sandbox) compares that with
 the teacher's results (:mod:`cnnlab.tools.grading_replay`). Only plain data
-travels: numbers, strings, lists, tuples, dicts and numpy arrays, as JSON. Two
-more kinds of value travel as plain data too:
+travels: numbers, strings, lists, tuples, dicts and numpy arrays, as JSON. A
+few more kinds of value travel as plain data too:
 
 - a ``numpy.random.Generator`` *argument* (over one of :data:`BIT_GENERATORS`)
   as its bit generator's name and state: decoding makes a new generator in that
   state, so the teacher's second call and the student's replay each draw the
   same numbers the teacher's first call drew;
+- a fresh symbolic input *argument* (what ``keras.Input(...)`` returns, no
+  layer behind it yet) as its shape without the batch axis and its dtype:
+  decoding makes a new ``keras.Input`` of that shape and dtype;
 - a Keras model *result* as its :class:`ModelFingerprint`, what every right
   answer shares however it was built: input and output shapes, parameter count
-  and the sorted shapes of its weights (no layer names, no layer order).
+  and the sorted shapes of its weights (no layer names, no layer order);
+- a Keras tensor *result* (a block built on the call's inputs) as the
+  fingerprint of ``keras.Model(inputs, result)``, ``inputs`` being the fresh
+  inputs among that very call's arguments, in order (see :func:`keras_inputs`).
+
+Keras is imported only for a value whose class comes from Keras.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import json
 import math
 
 __all__ = ["Recorder", "encode", "decode", "replay", "Unencodable", "ModelFingerprint",
-           "MAX_CALLS", "IN_FILE", "BIT_GENERATORS", "out_file"]
+           "keras_inputs", "MAX_CALLS", "IN_FILE", "BIT_GENERATORS", "out_file"]
 
 MAX_CALLS = 12  # calls kept per test cell
 MAX_ITEMS = 200_000  # array elements kept per value
@@ -71,12 +79,17 @@ class ModelFingerprint:
                 f"params={self.params!r}, weights={self.weights!r})")
 
 
-def encode(value, *, argument=False):
+def encode(value, *, argument=False, inputs=None):
     """``value`` as JSON-able plain data; raises :class:`Unencodable` for anything else.
 
     ``argument=True`` for a call's arguments: a ``numpy.random.Generator`` over
-    one of :data:`BIT_GENERATORS` is kept as its state. Otherwise (results) a
-    Keras model is kept as its :class:`ModelFingerprint`.
+    one of :data:`BIT_GENERATORS` is kept as its state, a fresh ``keras.Input``
+    as its shape and dtype (any other Keras tensor is not plain data).
+    Otherwise (results) a Keras model is kept as its :class:`ModelFingerprint`,
+    and so is a Keras tensor, as ``keras.Model(inputs, value)``: ``inputs`` is
+    the list of the call's fresh inputs (:func:`keras_inputs` of its
+    arguments); without them, or when that model cannot be built (the tensor
+    does not come from those inputs alone), the tensor is not plain data.
     """
     import numpy as np
 
@@ -94,14 +107,19 @@ def encode(value, *, argument=False):
         flat = [encode(float(v)) if value.dtype.kind == "f" else v for v in value.ravel().tolist()]
         return {"__ndarray__": flat, "dtype": str(value.dtype), "shape": list(value.shape)}
     if isinstance(value, (list, tuple)):
-        items = [encode(v, argument=argument) for v in value]
+        items = [encode(v, argument=argument, inputs=inputs) for v in value]
         return {"__tuple__": items} if isinstance(value, tuple) else items
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"__dict__": {k: encode(v, argument=argument) for k, v in value.items()}}
+        return {"__dict__": {k: encode(v, argument=argument, inputs=inputs)
+                             for k, v in value.items()}}
     if argument and isinstance(value, np.random.Generator):
         return _encode_generator(value)
+    if argument and _is_keras_tensor(value):
+        return _encode_input(value)
     if not argument and _is_keras_model(value):
         return _encode_model(value)
+    if not argument and _is_keras_tensor(value):
+        return _encode_model(_tensor_model(value, inputs))
     raise Unencodable(type(value).__name__)
 
 
@@ -128,14 +146,88 @@ def _decode_generator(data):
     return np.random.Generator(bits)
 
 
+def _from_keras(value) -> bool:
+    """Whether ``value``'s class (or a base of it) comes from a Keras module."""
+    return any(str(getattr(k, "__module__", "")).split(".")[0] == "keras"
+               for k in type(value).__mro__)
+
+
 def _is_keras_model(value) -> bool:
     """Whether ``value`` is a Keras model (Keras is imported only for Keras objects)."""
-    if not any(str(getattr(k, "__module__", "")).split(".")[0] == "keras"
-               for k in type(value).__mro__):
+    if not _from_keras(value):
         return False
     import keras
 
     return isinstance(value, keras.Model)
+
+
+def _is_keras_tensor(value) -> bool:
+    """Whether ``value`` is a symbolic Keras tensor (Keras imported only for Keras objects)."""
+    if not _from_keras(value):
+        return False
+    import keras
+
+    return isinstance(value, keras.KerasTensor)
+
+
+def keras_inputs(value) -> list:
+    """The Keras tensors in ``value`` (lists, tuples, dicts), in :func:`encode`'s order.
+
+    For a call's arguments ``[list(args), kwargs]`` that encode as plain data,
+    these are its fresh ``keras.Input`` tensors: the inputs of the model a
+    tensor result is fingerprinted as.
+    """
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in keras_inputs(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in keras_inputs(v)]
+    return [value] if _is_keras_tensor(value) else []
+
+
+def _encode_input(x):
+    """A fresh ``keras.Input`` as its shape without the batch axis and its dtype."""
+    import keras
+
+    history = getattr(x, "_keras_history", None)
+    layer = getattr(history, "operation", None)
+    if not isinstance(layer, keras.layers.InputLayer) or getattr(layer, "output", None) is not x:
+        raise Unencodable("a Keras tensor with layers behind it (only a fresh keras.Input "
+                          "travels as an argument)")
+    if getattr(x, "sparse", False) or getattr(x, "ragged", False):
+        raise Unencodable("a sparse or ragged keras.Input")
+    shape = [None if d is None else int(d) for d in x.shape]
+    if not shape:
+        raise Unencodable("a keras.Input without a batch axis")
+    data = {"shape": shape[1:], "dtype": str(x.dtype)}
+    if shape[0] is not None:
+        data["batch_size"] = shape[0]
+    return {"__keras_input__": data}
+
+
+def _decode_input(data):
+    """A new ``keras.Input`` with the shape and dtype :func:`_encode_input` kept."""
+    shape, dtype = data.get("shape"), data.get("dtype")
+    batch = data.get("batch_size")
+    if not (isinstance(shape, list) and all(d is None or type(d) is int for d in shape)
+            and isinstance(dtype, str) and (batch is None or type(batch) is int)):
+        raise ValueError(f"not a keras.Input's shape and dtype: {data!r}")
+    import keras
+
+    return keras.Input(shape=tuple(shape), dtype=dtype, batch_size=batch)
+
+
+def _tensor_model(y, inputs):
+    """``keras.Model(inputs, y)``: the model a tensor result is fingerprinted as."""
+    if not inputs:
+        raise Unencodable("a Keras tensor result, with no fresh keras.Input among the call's "
+                          "arguments")
+    import keras
+
+    try:
+        return keras.Model(inputs=inputs[0] if len(inputs) == 1 else list(inputs), outputs=y)
+    except Exception as exc:  # y does not come from these inputs (alone)
+        raise Unencodable(f"a Keras tensor not built on the call's inputs "
+                          f"({type(exc).__name__})") from None
 
 
 def _encode_model(model):
@@ -155,32 +247,39 @@ def _encode_model(model):
                                 "params": params, "weights": str(weights)}}
 
 
-def decode(data):
+def decode(data, *, result=False):
     """The value :func:`encode` made ``data`` from (arrays come back as numpy arrays).
 
     A generator comes back as a new ``numpy.random.Generator`` in the kept
-    state (a new one at each decoding), a Keras model as its
-    :class:`ModelFingerprint`.
+    state (a new one at each decoding), a kept ``keras.Input`` as a new
+    ``keras.Input`` of that shape and dtype, a Keras model (or tensor result)
+    as its :class:`ModelFingerprint`. ``result=True`` (a result, read by the
+    grader): generators and inputs, which only arguments hold, raise
+    ``ValueError`` (no Keras is started outside the sandbox for them).
     """
     import numpy as np
 
     if isinstance(data, list):
-        return [decode(v) for v in data]
+        return [decode(v, result=result) for v in data]
     if not isinstance(data, dict):
         return data
     if "__ndarray__" in data:
-        flat = [decode(v) for v in data["__ndarray__"]]
+        flat = [decode(v, result=result) for v in data["__ndarray__"]]
         return np.array(flat, dtype=data["dtype"]).reshape(data["shape"])
     if "__float__" in data:
         return float(data["__float__"])
     if "__tuple__" in data:
-        return tuple(decode(v) for v in data["__tuple__"])
+        return tuple(decode(v, result=result) for v in data["__tuple__"])
+    if result and ("__generator__" in data or "__keras_input__" in data):
+        raise ValueError("a generator or a keras.Input is an argument, never a result")
     if "__generator__" in data:
         return _decode_generator(data)
+    if "__keras_input__" in data:
+        return _decode_input(data["__keras_input__"])
     if "__keras_model__" in data:
         fp = data["__keras_model__"]
         return ModelFingerprint(fp["inputs"], fp["outputs"], fp["params"], fp["weights"])
-    return {k: decode(v) for k, v in data.get("__dict__", {}).items()}
+    return {k: decode(v, result=result) for k, v in data.get("__dict__", {}).items()}
 
 
 class Recorder:
@@ -218,24 +317,29 @@ class Recorder:
                 arguments = encode([list(args), kwargs], argument=True)
             except Unencodable:
                 return fn(*args, **kwargs)
+            inputs = keras_inputs([list(args), kwargs])  # the caller's own fresh inputs
             try:
                 result = fn(*args, **kwargs)
             except Exception as exc:
                 calls.append({"fn": name, "args": arguments, "raises": type(exc).__name__})
                 raise
-            self._keep(calls, name, fn, arguments, result)
+            self._keep(calls, name, fn, arguments, result, inputs)
             return result
 
         recorded._cnnlab_recorded = True
         return recorded
 
     @staticmethod
-    def _keep(calls, name, fn, arguments, result):
-        """Keep the call if its result is plain data and a second call gives the same."""
+    def _keep(calls, name, fn, arguments, result, inputs=()):
+        """Keep the call if its result is plain data and a second call gives the same.
+
+        ``inputs``: the first call's fresh ``keras.Input`` arguments (what a
+        tensor result is built on); the second call gets new ones.
+        """
         try:
-            first = encode(result)
+            first = encode(result, inputs=list(inputs))
             args, kwargs = decode(arguments)
-            again = encode(fn(*args, **kwargs))
+            again = encode(fn(*args, **kwargs), inputs=keras_inputs([args, kwargs]))
         except Exception:  # not plain data, or not repeatable: no check outside for it
             return
         if json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True):
@@ -255,7 +359,8 @@ def replay(namespace, test_id):
         fn = namespace.get(call["fn"])
         try:
             args, kwargs = decode(call["args"])
-            results.append({"result": encode(fn(*args, **kwargs))})
+            got = fn(*args, **kwargs)
+            results.append({"result": encode(got, inputs=keras_inputs([args, kwargs]))})
         except Exception as exc:  # a missing function, an error, a result that is not data
             results.append({"raises": type(exc).__name__})
     with open(out_file(test_id), "w", encoding="utf-8") as f:

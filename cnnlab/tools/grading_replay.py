@@ -13,7 +13,7 @@
   no student code touches) and fails the test cell, with the reason, when they
   differ, whatever the test cell itself reported. The replay cells are removed.
 
-A test cell whose calls are not plain data (models, callbacks, ...) or not
+A test cell whose calls are not plain data (callbacks, layers, ...) or not
 repeatable, or that contains the line ``# grading: open answer`` (an exercise
 with many right answers, such as "design a filter"), is checked only by its
 own asserts. A test cell that passes its own asserts but not the comparison
@@ -195,10 +195,19 @@ def _differences(expected, got) -> str:
                 return f"checked outside your code: {call} should raise {want['raises']}, it returned"
         elif "raises" in have:
             return f"checked outside your code: {call} raised {have['raises']}"
-        elif not isinstance(have, dict) or not same(decode(want["result"]), decode(have.get("result"))):
+        elif not isinstance(have, dict) or not _same_result(want["result"], have.get("result")):
             return (f"checked outside your code: {call} does not return what the teacher's "
                     "version returns for the same arguments")
     return ""
+
+
+def _same_result(want, have) -> bool:
+    """Whether the student's encoded result is the teacher's (False for data that is not a result)."""
+    try:
+        got = decode(have, result=True)
+    except Exception:  # not what encode writes for a result
+        return False
+    return same(decode(want, result=True), got)
 
 
 def same(expected, got, rtol=1e-4, atol=1e-6) -> bool:
@@ -209,7 +218,7 @@ def same(expected, got, rtol=1e-4, atol=1e-6) -> bool:
         return (isinstance(expected, dict) and isinstance(got, dict) and expected.keys() == got.keys()
                 and all(same(expected[k], got[k], rtol, atol) for k in expected))
     if isinstance(expected, str) or isinstance(got, str) or expected is None or got is None:
-        return expected == got
+        return type(expected) is type(got) and expected == got
     pair = (list, tuple)
     if isinstance(expected, pair) and isinstance(got, pair) and len(expected) == len(got) and \
             any(isinstance(v, (pair, dict, str, np.ndarray)) for v in [*expected, *got]):
@@ -217,6 +226,9 @@ def same(expected, got, rtol=1e-4, atol=1e-6) -> bool:
     try:
         want, have = np.asarray(expected, dtype=float), np.asarray(got, dtype=float)
     except (TypeError, ValueError):
-        return expected == got
+        try:
+            return bool(expected == got)
+        except Exception:  # an == that gives no single truth value
+            return False
     return want.shape == have.shape and bool(np.allclose(have, want, rtol=rtol, atol=atol,
                                                           equal_nan=True))
