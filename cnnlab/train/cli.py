@@ -31,7 +31,7 @@ from pathlib import Path
 from .._validate import MAX_EPOCHS, MAX_SEED, describe
 from ..weights import note_made_again, save_model, weights_path
 from .gradients import add_gradient_norms_parser, gradient_norms_command
-from .lenet5 import FAST_LIMIT, RECIPES, VARIANTS, check_out
+from .lenet5 import FAST_LIMIT, PRECISIONS, RECIPES, VARIANTS, check_out
 from .mnist_cnn import add_mnist_cnn_parser, mnist_cnn_command
 
 __all__ = ["MODELS", "PROG", "build_parser", "check_argv", "main"]
@@ -90,6 +90,9 @@ def _lenet5_parser(sub):
                    help=f"a quick check: {FAST_LIMIT[0]} training and {FAST_LIMIT[1]} test "
                         "images, 1 epoch unless --epochs is given")
     p.add_argument("--seed", default="0", help="seed of weights and shuffling (default 0)")
+    p.add_argument("--precision", default=None,
+                   help="auto, float32 or mixed_bfloat16 (default: the variant's recipe; auto is "
+                        "bfloat16 where the CPU has it in hardware)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, one line per epoch")
     return p
 
@@ -221,6 +224,8 @@ def _lenet5(args):
         epochs = 1
     seed = _number(args.seed, "--seed", minimum=0, maximum=MAX_SEED)
     out = check_out(args.out)
+    if args.precision is not None and args.precision not in PRECISIONS:
+        raise ValueError(f"unknown --precision {args.precision!r}; valid: {', '.join(PRECISIONS)}")
 
     def run():
         from ..session import import_keras
@@ -228,7 +233,8 @@ def _lenet5(args):
 
         import_keras()                  # TensorFlow's start-up lines bypass its log level
         return train_lenet5(args.variant, epochs, limit=FAST_LIMIT if args.fast else None,
-                            seed=seed, verbose=2 if args.quiet else 1, out=out)
+                            precision=args.precision, seed=seed, verbose=2 if args.quiet else 1,
+                            out=out)
 
     def save(result):                   # train_lenet5 saved the model
         last = result.history[-1]

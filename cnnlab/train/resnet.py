@@ -22,64 +22,22 @@ writes its record ``data/weights/plain_14.json``::
 
 from __future__ import annotations
 
-import numpy as np
 
 from .._validate import (
-    check_allocation, check_classifier, check_epochs, check_flag, check_int, check_labels,
-    check_name, check_params, check_real, check_seed, check_verbose, describe, model_images,
+    check_classifier, check_epochs, check_flag, check_int, check_labels, check_name,
+    check_params, check_real, check_seed, check_verbose, describe, model_images,
 )
 from ..models.resnet import (
     build_plain, build_resnet, check_depth, check_widths, network_params, prepare_images,
 )
 from ..session import import_keras
+from .augment import MAX_SHIFT, augment_images
 from .loop import STEPS_PER_CALL, TrainResult, fit
 
 keras = import_keras()
 
 __all__ = ["MAX_SHIFT", "augment_images", "train", "train_resnet", "degradation_experiment",
            "check_train_resnet", "check_degradation"]
-
-MAX_SHIFT = 2                # augmentation: random shifts of up to 2 pixels each way
-
-
-def augment_images(x, rng, *, max_shift=MAX_SHIFT, flip=True) -> np.ndarray:
-    """Random shifts (zero fill) and left-right flips of a stack of images.
-
-    Parameters
-    ----------
-    x : (N, H, W, C) ndarray
-    rng : numpy Generator
-    max_shift : int
-        Each image moves by a random whole number of pixels in ``[-max_shift, max_shift]``
-        along each axis.
-    flip : bool
-        Mirror half of the images left to right.
-
-    Returns
-    -------
-    (N, H, W, C) ndarray, same dtype
-    """
-    if not isinstance(x, np.ndarray) or x.ndim != 4:
-        raise ValueError(f"`x` must be a 4D array of images (N, H, W, C), got {describe(x)}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"`rng` must be a numpy Generator (np.random.default_rng(seed)), got "
-                        f"{describe(rng)}")
-    n, h, w, c = x.shape
-    s = check_int(max_shift, "max_shift", minimum=0)
-    if s > max(h, w):
-        raise ValueError(f"`max_shift` must be at most the image side {max(h, w)}, got {s}")
-    flip = check_flag(flip, "flip")
-    check_allocation((n, h + 2 * s, w + 2 * s, c), "max_shift", itemsize=x.itemsize,
-                     what="the padded images")
-    padded = np.pad(x, ((0, 0), (s, s), (s, s), (0, 0)))               # (N, H+2s, W+2s, C)
-    rows = rng.integers(0, 2 * s + 1, size=n)[:, None] + np.arange(h)  # (N, H)
-    cols = rng.integers(0, 2 * s + 1, size=n)[:, None] + np.arange(w)  # (N, W)
-    out = padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]  # (N, H, W, C)
-    if flip:
-        mirror = rng.random(n) < 0.5
-        out[mirror] = out[mirror, :, ::-1]
-    return out
-
 
 def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, peak_lr=3e-3,
           weight_decay=5e-4, label_smoothing=0.0, augment=True, max_shift=0, seed=0,

@@ -1,0 +1,93 @@
+"""Mixed precision and digit shifts in the training recipes (lesson 09's fast LeNet-5)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from cnnlab.models.lenet import build_lenet5
+from cnnlab.train import loop, train_lenet5
+from cnnlab.train.augment import augment_images
+
+
+def test_bfloat16_support_is_read_from_the_cpu_flags(tmp_path):
+    with_flag = tmp_path / "with"
+    with_flag.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 fma\n")
+    amx = tmp_path / "amx"
+    amx.write_text("flags\t: fpu amx_bf16 amx_tile\n")
+    without = tmp_path / "without"
+    without.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f fma\nbugs\t: avx512_bf16\n")
+    assert loop.bfloat16_supported(with_flag) and loop.bfloat16_supported(amx)
+    assert not loop.bfloat16_supported(without)
+    assert not loop.bfloat16_supported(tmp_path / "missing")
+
+
+def test_auto_precision_follows_the_cpu(monkeypatch):
+    monkeypatch.setattr(loop, "bfloat16_supported", lambda: True)
+    assert loop.resolve_precision("auto") == "mixed_bfloat16"
+    monkeypatch.setattr(loop, "bfloat16_supported", lambda: False)
+    assert loop.resolve_precision("auto") == "float32"
+    assert loop.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    with pytest.raises(ValueError, match="precision"):
+        loop.resolve_precision("float16")
+
+
+def test_dtype_policy_is_put_back_even_after_an_error():
+    before = keras.config.dtype_policy().name
+    with pytest.raises(RuntimeError):
+        with loop.dtype_policy("mixed_bfloat16"):
+            assert build_lenet5("modern").get_layer("C1").compute_dtype == "bfloat16"
+            raise RuntimeError("inside")
+    assert keras.config.dtype_policy().name == before == "float32"
+
+
+def test_a_mixed_precision_model_is_handed_on_in_float32():
+    with loop.dtype_policy("mixed_bfloat16"):
+        mixed = build_lenet5("modern", seed=3)
+    twin = loop.float32_copy(mixed, lambda: build_lenet5("modern", seed=0))
+    assert all(layer.compute_dtype == "float32" for layer in twin.layers)
+    for a, b in zip(mixed.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    x = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(twin(x)), np.asarray(mixed(x), dtype=np.float32),
+                               atol=0.05)   # bfloat16 keeps about 3 significant digits
+
+
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_train_lenet5_returns_a_float32_model_in_either_precision(precision):
+    result = train_lenet5("modern", 1, limit=(512, 200), precision=precision, verbose=0)
+    assert all(layer.compute_dtype == "float32" for layer in result.model.layers)
+    assert keras.config.dtype_policy().name == "float32"
+    last = result.history[-1]
+    from cnnlab import data
+
+    _, (x_test, y_test) = data.load_mnist((512, 200))
+    assert last.test_accuracy == pytest.approx(loop.evaluate(result.model, x_test, y_test))
+
+
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"precision": "float16"}, "precision"), ({"precision": 32}, "precision"),
+    ({"max_shift": 5}, "max_shift"), ({"max_shift": -1}, "max_shift"),
+    ({"max_shift": 1.5}, "max_shift"),
+])
+def test_train_lenet5_rejects_bad_recipe_changes(kwargs, argument):
+    with pytest.raises((ValueError, TypeError), match=argument):
+        train_lenet5("modern", 1, limit=(512, 200), verbose=0, **kwargs)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_augment_images_matches_one_window_per_image(seed):
+    """The offset-by-offset copy gives what slicing each image's own window gives."""
+    rng = np.random.default_rng(seed)
+    n, h, w, c = (int(v) for v in rng.integers(1, 9, size=4))
+    x = rng.random((n, h, w, c)).astype(np.float32)
+    s, flip = int(rng.integers(0, min(h, w) + 1)), bool(seed % 2)
+    out = augment_images(x, np.random.default_rng(seed), max_shift=s, flip=flip)
+    draws = np.random.default_rng(seed)
+    rows, cols = draws.integers(0, 2 * s + 1, size=n), draws.integers(0, 2 * s + 1, size=n)
+    mirror = draws.random(n) < 0.5 if flip else np.zeros(n, bool)
+    padded = np.pad(x, ((0, 0), (s, s), (s, s), (0, 0)))
+    for i in range(n):
+        want = padded[i, rows[i]:rows[i] + h, cols[i]:cols[i] + w]
+        np.testing.assert_array_equal(out[i], want[:, ::-1] if mirror[i] else want)
