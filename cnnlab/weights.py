@@ -90,7 +90,7 @@ RECORDS = {
 CHECKSUMS = {
     "mnist_cnn.keras": "bae04e34e4707c7d1facdbe13c29fe5900712a01223eb272a8cba28801912c25",
     "mnist_cnn.json": "0a55a9c0c413dfc372475ecdce67851c1667a7b972fa0659b6ed1de92e2b6351",
-    "lenet5_modern.keras": "ea4405a788db0d6e795da510a9c921945dcc4d49d42855dfe708cef8a8d596d6",
+    "lenet5_modern.keras": "b095e45f31e81beca2fb3a7d54cb81b5fc2450819dfb4a6b8fc8c0dd9d704527",
     "lenet5_classic.keras": "2c9bb28418ed97505cde031894a69d83b2ed3883e67bb22a8714433294e5063a",
     "resnet_14.keras": "5285b694f352e75641d4a2f60843c46585b5c435a1e404547fe4df257f30384b",
     "denoiser.keras": "dd9e2be87835acfe34346d7be6b7690cad0576063496a6298e14929981d66d47",

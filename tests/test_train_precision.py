@@ -91,3 +91,27 @@ def test_augment_images_matches_one_window_per_image(seed):
     for i in range(n):
         want = padded[i, rows[i]:rows[i] + h, cols[i]:cols[i] + w]
         np.testing.assert_array_equal(out[i], want[:, ::-1] if mirror[i] else want)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_windows_cut_each_images_own_shift(seed):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    s = int(rng.integers(1, 4))
+    b, h, w, c = int(rng.integers(1, 7)), int(rng.integers(1, 9)), int(rng.integers(1, 9)), 2
+    padded = rng.random((b, h + 2 * s, w + 2 * s, c)).astype(np.float32)
+    offsets = rng.integers(0, 2 * s + 1, size=(b, 2)).astype(np.int32)
+    got = np.asarray(loop.windows(tf.constant(padded), tf.constant(offsets), h, w))
+    assert got.shape == (b, h, w, c)
+    for i, (r, q) in enumerate(offsets):
+        np.testing.assert_array_equal(got[i], padded[i, r:r + h, q:q + w])
+
+
+def test_batch_shift_changes_training_but_stays_seeded():
+    plain = train_lenet5("modern", 1, limit=(512, 200), max_shift=0, precision="float32", verbose=0)
+    shifted = train_lenet5("modern", 1, limit=(512, 200), max_shift=2, precision="float32",
+                           verbose=0)
+    again = train_lenet5("modern", 1, limit=(512, 200), max_shift=2, precision="float32", verbose=0)
+    assert shifted.history[0].loss != pytest.approx(plain.history[0].loss, rel=1e-6)
+    assert shifted.history[0].loss == pytest.approx(again.history[0].loss, rel=1e-4)

@@ -31,6 +31,7 @@ __all__ = ["EpochLog", "TrainResult", "STEPS_PER_CALL", "WARMUP_FRACTION", "PREC
            "evaluate", "bfloat16_supported", "resolve_precision", "dtype_policy", "float32_copy",
            "load_mnist_for_training",
            "loss_and_accuracy", "predict_classes", "schedule", "batch_plan", "make_train_chunk",
+           "windows",
            "run_epoch", "as_pixels", "check_epochs", "check_labels"]
 
 WARMUP_FRACTION = 0.1      # share of all steps spent warming the learning rate up
@@ -216,28 +217,38 @@ def batch_plan(n: int, batch_size: int, rng) -> np.ndarray:
     return rng.permutation(n)[: steps * batch_size].reshape(steps, batch_size).astype(np.int32)
 
 
-def make_train_chunk(model, optimizer, batch_size: int, label_smoothing: float = 0.0):
+def make_train_chunk(model, optimizer, batch_size: int, label_smoothing: float = 0.0,
+                     max_shift: int = 0):
     """A compiled function running the steps of ``plan``; returns (sum of losses, correct count).
 
     Its arguments are the images ``(N, H, W, C)``, the labels ``(N,)`` and the
     plan ``(steps, batch_size)``. The batch size is fixed in the signature so
     every shape inside the graph is known when TensorFlow picks its kernels.
     Targets are smoothed: ``(1 - e) * one_hot + e / n_classes``.
+
+    With ``max_shift = s > 0`` the images come padded with ``s`` zeros on every
+    side, ``(N, H + 2s, W + 2s, C)``, and a fourth argument ``offsets (steps, B, 2)``
+    gives each image's window in each step (top row and left column, each in
+    ``0 .. 2s``): every image moves by its own random shift, cut out inside the
+    graph by two gathers.
     """
     keras = import_keras()
     import tensorflow as tf
 
     n_classes = model.output.shape[-1]
     variables = model.trainable_variables
-    shape = [None, *model.input.shape[1:]]
+    h, w, c = model.input.shape[1:]
+    pad = 2 * max_shift
+    specs = [tf.TensorSpec([None, h + pad, w + pad, c], tf.float32), tf.TensorSpec([None], tf.int32),
+             tf.TensorSpec([None, batch_size], tf.int32)]
 
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32), tf.TensorSpec([None], tf.int32),
-                                  tf.TensorSpec([None, batch_size], tf.int32)])
-    def train_chunk(x, y, plan):
+    def steps(x, y, plan, offsets):
         total_loss = tf.constant(0.0)
         correct = tf.constant(0, tf.int32)
         for i in tf.range(tf.shape(plan)[0]):
-            xb = tf.gather(x, plan[i])                                  # (B, H, W, C)
+            xb = tf.gather(x, plan[i])                                  # (B, H (+2s), W (+2s), C)
+            if offsets is not None:
+                xb = windows(xb, offsets[i], h, w)                      # (B, H, W, C)
             yb = tf.gather(y, plan[i])                                  # (B,)
             target = tf.one_hot(yb, n_classes) * (1 - label_smoothing) + label_smoothing / n_classes
             with tf.GradientTape() as tape:
@@ -250,7 +261,34 @@ def make_train_chunk(model, optimizer, batch_size: int, label_smoothing: float =
             correct += tf.reduce_sum(tf.cast(hits, tf.int32))
         return total_loss, correct
 
-    return train_chunk
+    if max_shift:
+        return tf.function(steps, input_signature=[
+            *specs, tf.TensorSpec([None, batch_size, 2], tf.int32)])
+    return tf.function(lambda x, y, plan: steps(x, y, plan, None), input_signature=specs)
+
+
+def windows(images, offsets, height: int, width: int):
+    """Cut each image's own ``height x width`` window, at its ``(row, column)`` offset.
+
+    Parameters
+    ----------
+    images : (B, H', W', C) tensor
+        Padded images (``H' >= height + max offset``).
+    offsets : (B, 2) int32 tensor
+        Top row and left column of each image's window.
+
+    Returns
+    -------
+    (B, height, width, C) tensor
+        ``images[b, r_b:r_b + height, q_b:q_b + width]`` for every ``b``, by two
+        gathers (rows, then columns), so it runs inside a compiled graph.
+    """
+    import tensorflow as tf
+
+    rows = offsets[:, :1] + tf.range(height)                            # (B, height)
+    cols = offsets[:, 1:] + tf.range(width)                             # (B, width)
+    images = tf.gather(images, rows, axis=1, batch_dims=1)              # (B, height, W', C)
+    return tf.gather(images, cols, axis=2, batch_dims=1)                # (B, height, width, C)
 
 
 def progress(total: int, description: str, verbose: int):
@@ -262,11 +300,13 @@ def progress(total: int, description: str, verbose: int):
     return tqdm(total=total, desc=description, unit="step", leave=False, dynamic_ncols=True)
 
 
-def run_epoch(train_chunk, x, y, plan, *, steps_per_call: int, description: str, verbose: int):
+def run_epoch(train_chunk, x, y, plan, *, steps_per_call: int, description: str, verbose: int,
+              offsets=None):
     """Run one epoch's ``plan`` ``(steps, B)`` in chunks; return (mean loss, accuracy, seconds).
 
-    ``x`` and ``y`` are tensors (images and int32 labels). The progress bar
-    advances after every chunk of ``steps_per_call`` steps.
+    ``x`` and ``y`` are tensors (images and int32 labels); ``offsets (steps, B, 2)``,
+    for a chunk function made with ``max_shift``, places each image's window.
+    The progress bar advances after every chunk of ``steps_per_call`` steps.
     """
     import tensorflow as tf
 
@@ -276,7 +316,11 @@ def run_epoch(train_chunk, x, y, plan, *, steps_per_call: int, description: str,
     loss_sum, correct = 0.0, 0
     for first in range(0, steps, steps_per_call):
         chunk = plan[first:first + steps_per_call]
-        chunk_loss, chunk_correct = train_chunk(x, y, tf.constant(chunk))
+        if offsets is None:
+            chunk_loss, chunk_correct = train_chunk(x, y, tf.constant(chunk))
+        else:
+            chunk_loss, chunk_correct = train_chunk(
+                x, y, tf.constant(chunk), tf.constant(offsets[first:first + steps_per_call]))
         loss_sum += float(chunk_loss)
         correct += int(chunk_correct)
         if bar is not None:
@@ -288,8 +332,8 @@ def run_epoch(train_chunk, x, y, plan, *, steps_per_call: int, description: str,
 
 
 def fit(model, x_train, y_train, x_test, y_test, *, epochs, batch_size, peak_lr,
-        weight_decay=None, label_smoothing=0.0, augment=None, seed=0, steps_per_call,
-        eval_batch_size, verbose=1, label="") -> TrainResult:
+        weight_decay=None, label_smoothing=0.0, augment=None, batch_shift=0, seed=0,
+        steps_per_call, eval_batch_size, verbose=1, label="") -> TrainResult:
     """Train ``model`` with the fast loop, scoring the test set after every epoch.
 
     The arguments are checked by the callers (:func:`cnnlab.train.train_lenet5`,
@@ -315,8 +359,12 @@ def fit(model, x_train, y_train, x_test, y_test, *, epochs, batch_size, peak_lr,
         ``augment(x_train, rng)`` -> fresh training images every epoch (drawn
         before the epoch's shuffle, counted in the epoch's seconds); None
         trains on ``x_train`` itself.
+    batch_shift : int
+        0, or the largest random shift (pixels): each image of each batch is
+        moved by its own shift drawn in ``[-batch_shift, batch_shift]`` along
+        each axis (zero fill), inside the compiled graph.
     seed : int
-        Seeds the shuffling (and ``augment``'s random numbers).
+        Seeds the shuffling (and the random numbers of ``augment`` and ``batch_shift``).
     steps_per_call : int
         Steps per compiled graph call (:data:`STEPS_PER_CALL`).
     eval_batch_size : int
@@ -341,19 +389,28 @@ def fit(model, x_train, y_train, x_test, y_test, *, epochs, batch_size, peak_lr,
         optimizer = keras.optimizers.AdamW(schedule(peak_lr, steps * epochs),
                                            weight_decay=weight_decay)
     optimizer.build(model.trainable_variables)
-    train_chunk = make_train_chunk(model, optimizer, batch_size, float(label_smoothing))
+    train_chunk = make_train_chunk(model, optimizer, batch_size, float(label_smoothing),
+                                   max_shift=batch_shift)
     rng = np.random.default_rng(seed)
-    x_tensor = None if augment is not None else tf.constant(x_train)   # (N, H, W, C)
+    margin = ((0, 0), (batch_shift, batch_shift), (batch_shift, batch_shift), (0, 0))
+
+    def images_tensor(images):                                          # (N, H (+2s), W (+2s), C)
+        return tf.constant(np.pad(images, margin) if batch_shift else images)
+
+    x_tensor = None if augment is not None else images_tensor(x_train)
     y_tensor = tf.constant(np.asarray(y_train).astype(np.int32))        # (N,)
     history = []
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        images = x_tensor if augment is None else tf.constant(augment(x_train, rng))
+        images = x_tensor if augment is None else images_tensor(augment(x_train, rng))
         plan = batch_plan(len(x_train), batch_size, rng)                # (steps, B)
+        offsets = (rng.integers(0, 2 * batch_shift + 1, size=(*plan.shape, 2)).astype(np.int32)
+                   if batch_shift else None)                            # (steps, B, 2)
         preparing = time.perf_counter() - start
         loss, accuracy, seconds = run_epoch(train_chunk, images, y_tensor, plan,
                                             steps_per_call=steps_per_call,
-                                            description=f"epoch {epoch}/{epochs}", verbose=verbose)
+                                            description=f"epoch {epoch}/{epochs}", verbose=verbose,
+                                            offsets=offsets)
         seconds += preparing
         log = EpochLog(epoch, loss, accuracy,
                        *loss_and_accuracy(model, x_test, y_test, eval_batch_size), seconds)
