@@ -6,7 +6,10 @@ submissions: correct, blank, wrong, partly right, looping forever, raising,
 killing the kernel, using too much memory, printing megabytes, with a test
 cell deleted, an answer cell copied, cells moved, saved by an older nbformat,
 patching the checkers, spying on the solutions, writing the gradebook, using
-the network, a damaged file and a renamed one.
+the network, a damaged file and a renamed one. A second tiny assignment has
+two exercises with many right answers, judged by outside rules
+(``# grading: compare <rule>``): right answers of another kind pass, wrong
+ones whose checkers were patched away get no points and a review flag.
 """
 
 from __future__ import annotations
@@ -346,6 +349,9 @@ def test_the_kernel_gets_no_secret_in_its_environment():
                               "CNNLAB_FAST": "1", "HOME": "/root"})
     assert env["PATH"] == "/usr/bin" and env["CNNLAB_FAST"] == "1"
     assert "JUPYTERHUB_API_TOKEN" not in env and env["HOME"] == "/tmp/home"
+    # two malloc arenas: per-thread arenas would spend the address-space limit (lesson 11's
+    # convolutions failed under 4G without it)
+    assert env["MALLOC_ARENA_MAX"] == "2"
 
 
 def test_regrading_one_student_keeps_the_grades_given_by_hand(school, tmp_path):
@@ -485,3 +491,112 @@ def test_plain_data_survives_the_trip_and_objects_do_not():
     np.testing.assert_array_equal(back["b"][0], value["b"][0])
     with pytest.raises(grading_record.Unencodable):
         grading_record.encode({"model": object()})
+
+
+# --------------------------------------------------------------------------
+# Exercises with many right answers: an outside rule decides (a second, tiny course)
+# --------------------------------------------------------------------------
+
+RULES_LESSON = "95_rules"
+RULE_TESTS = ["ex-corner-test", "ex-pairs-test"]
+CORNER = ("def corner_kernel(corner):\n"
+          "    k = np.full((3, 3), -5 / 4)\n"
+          "    k[0, :] = 1.0\n"
+          "    k[:, 0] = 1.0\n"
+          "    if corner.startswith('bottom'):\n"
+          "        k = k[::-1]\n"
+          "    if corner.endswith('right'):\n"
+          "        k = k[:, ::-1]\n"
+          "    return k")
+PAIRS = ("def padding_stride_pairs(n, k, target):\n"
+         "    return [(p, s) for p in range(k) for s in range(1, k + 1)\n"
+         "            if n + 2 * p >= k and (n + 2 * p - k) // s + 1 == target]")
+RULE_STUDENTS = {
+    "right": ({}, [1, 1], []),
+    # another design (a heavier corner cell), scaled; the pairs as a set, in another order
+    "other_right": ({"ex-corner": CORNER.replace("-5 / 4)", "-1.5)").replace(
+                         "    if corner.startswith", "    k[0, 0] = 2.0\n    k = 3 * k\n"
+                                                    "    if corner.startswith", 1),
+                     "ex-pairs": PAIRS.replace("return [(p, s) for p in range(k) for s in "
+                                               "range(1, k + 1)",
+                                               "return {(p, s) for s in range(k, 0, -1) "
+                                               "for p in range(k)").replace("target]", "target}")},
+                    [1, 1], []),
+    # wrong answers whose own checks are switched off by patching the checkers
+    "patched_checks": ({"ex-corner": "def corner_kernel(corner):\n    return np.ones((3, 3))\n"
+                                     "checks.check_feature_kernel = lambda *a, **k: None",
+                        "ex-pairs": PAIRS.replace("[(p, s)", "[(s, p)") +
+                        "\nchecks.check_padding_stride_pairs = lambda *a, **k: None"},
+                       [0, 0], RULE_TESTS),
+}
+
+
+def rules_notebook():
+    def solution(source, grade_id):
+        head, body = source.split("\n", 1)
+        return code(f"{head}\n    ### BEGIN SOLUTION\n{body}\n    ### END SOLUTION",
+                    grade_id=grade_id, solution=True, locked=False)
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        code("import numpy as np\nfrom cnnlab import checks"),
+        solution(CORNER, "ex-corner"),
+        code("# grading: compare corner_kernel (many right kernels)\n"
+             "checks.check_feature_kernel(corner_kernel)",
+             grade_id="ex-corner-test", grade=True, points=1),
+        solution(PAIRS, "ex-pairs"),
+        code("# grading: compare unordered (the pairs in any order)\n"
+             "checks.check_padding_stride_pairs(padding_stride_pairs)",
+             grade_id="ex-pairs-test", grade=True, points=1),
+    ]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def rules_class(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rules")
+    (root / "notebooks").mkdir()
+    nbformat.write(rules_notebook(), root / "notebooks" / f"{RULES_LESSON}.ipynb")
+    course = root / "course"
+    assignments.build(course, root / "notebooks", [RULES_LESSON], timeout=60, log=lambda *a: None)
+    release = course / "release" / RULES_LESSON / f"{RULES_LESSON}.ipynb"
+    right = {"ex-corner": CORNER, "ex-pairs": PAIRS}
+    for student, (answers, *_rest) in RULE_STUDENTS.items():
+        nb = nbformat.read(release, as_version=4)
+        for cell in nb.cells:
+            if grade_id(cell) in right:
+                cell.source = answers.get(grade_id(cell), right[grade_id(cell)])
+        path = root / "subs" / student / RULES_LESSON / f"{RULES_LESSON}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+    assignments.grade(root / "subs", course, jobs=2, unsandboxed=not SANDBOXED,
+                      log=lambda *a: None)
+    return course
+
+
+def test_the_teachers_run_records_the_rule_with_each_call(rules_class):
+    calls = json.loads((rules_class / "expected" / f"{RULES_LESSON}.json").read_text())
+    assert [c["rule"] for c in calls["ex-corner-test"]] == ["corner_kernel"] * 4
+    assert calls["ex-pairs-test"] and {c["rule"] for c in calls["ex-pairs-test"]} == {"unordered"}
+
+
+@pytest.mark.parametrize("student", list(RULE_STUDENTS))
+def test_a_rule_grades_right_answers_of_any_kind_and_catches_patched_checks(rules_class, student):
+    _, expected, flagged = RULE_STUDENTS[student]
+    got = {r["exercise"]: r for r in rows(rules_class) if r["student"] == student}
+    assert [float(got[t]["score"]) for t in RULE_TESTS] == expected
+    review = got[RULE_TESTS[0]]["review"]
+    if not flagged:
+        assert review == ""
+        return
+    assert all(disagrees(t) in review for t in flagged), review
+    assert "ex-corner: assigns checks.check_feature_kernel (line 3)" in review
+    assert "ex-pairs: assigns checks.check_padding_stride_pairs (line 4)" in review
+    nb = nbformat.read(rules_class / "autograded" / student / RULES_LESSON /
+                       f"{RULES_LESSON}.ipynb", as_version=4)
+    assert (f"{grading_replay.OUTSIDE_CHECK}: checked outside your code: "
+            "corner_kernel('top_left') \u2014 the weights sum to 9, not 0") in \
+        output_text(nb, "ex-corner-test")
+    assert ("checked outside your code: padding_stride_pairs(7, 3, 3) \u2014 (0, 2), (1, 3), "
+            "(2, 3) missing, (2, 0), (3, 1), (3, 2) not right") in output_text(nb, "ex-pairs-test")

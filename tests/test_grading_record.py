@@ -3,10 +3,13 @@
 Unit tests of :mod:`cnnlab.tools.grading_record` (generators travel as their
 state and come back fresh; a fresh ``keras.Input`` travels as its shape and
 dtype and comes back new; a Keras model, or a tensor built on the call's
-inputs, travels as a fingerprint every right construction shares), then one
-graded class (sandboxed kernels, slow): a wrong dropout, a wrong model and a
-wrong residual block that switch their test off now fail, a right model and a
-right block built another way do not.
+inputs, travels as a fingerprint every right construction shares), of the
+probe in that fingerprint (:mod:`cnnlab.tools.grading_probe`: blocks built
+another way share it; a missing shortcut, ReLU before BatchNorm, a wrong
+activation, stride or padding that keep every shape do not), then one graded
+class (sandboxed kernels, slow): a wrong dropout, a wrong model and a wrong
+residual block that switch their test off now fail, a right model and a right
+block built another way do not.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import sys
 import numpy as np
 import pytest
 
-from cnnlab.tools import grading_record
+from cnnlab.tools import grading_probe, grading_record
 from cnnlab.tools.grading_record import Recorder, Unencodable, decode, encode
 
 
@@ -396,6 +399,196 @@ def test_a_string_or_none_compared_with_an_array_is_simply_different(expected):
 
 
 # --------------------------------------------------------------------------
+# Probes: what a model computes with its weights filled by role
+# --------------------------------------------------------------------------
+
+def residual(keras, x, variant="right", f=3):
+    """The identity block, right in several ways or wrong in one (shapes and weights kept).
+
+    ``"reordered"``: the second convolution and BatchNorm created first, all
+    named, ``x + y`` and ``Activation("relu")``; ``"x_plus_y"`` and
+    ``"activation_layer"`` one change each; the wrong ones: ``"no_shortcut"``,
+    ``"relu_before_bn"``, ``"sigmoid"``.
+    """
+    L = keras.layers
+    c = x.shape[-1]
+    if variant == "reordered":  # created second conv first, named, x + y, Activation("relu")
+        conv_b = L.Conv2D(c, f, padding="same", use_bias=False, name="zz_second")
+        bn_b = L.BatchNormalization(name="zz_bn_second")
+        conv_a = L.Conv2D(c, f, padding="same", use_bias=False, name="aa_first")
+        bn_a = L.BatchNormalization(name="aa_bn_first")
+        y = bn_b(conv_b(L.Activation("relu")(bn_a(conv_a(x)))))
+        return L.Activation("relu")(x + y)
+
+    def relu():
+        return L.Activation("relu") if variant == "activation_layer" else L.ReLU()
+
+    y = L.Conv2D(c, f, padding="same", use_bias=False)(x)
+    if variant == "relu_before_bn":
+        y = L.BatchNormalization()(relu()(y))
+    else:
+        y = L.BatchNormalization()(y)
+        y = L.Activation("sigmoid")(y) if variant == "sigmoid" else relu()(y)
+    y = L.BatchNormalization()(L.Conv2D(c, f, padding="same", use_bias=False)(y))
+    if variant == "x_plus_y":
+        y = x + y
+    elif variant != "no_shortcut":
+        y = L.Add()([y, x])
+    return relu()(y)
+
+
+def downsampling(keras, x, variant="right"):
+    """A stride-2 projection block on an even-sized input; the stride or padding wrong, or not."""
+    L = keras.layers
+
+    def conv_bn(t, maps, k, stride, padding="same"):
+        return L.BatchNormalization()(L.Conv2D(maps, k, strides=stride, padding=padding,
+                                               use_bias=False)(t))
+
+    if variant == "stride_on_1x1":       # ResNet v1's placement instead of v1.5's: same shapes
+        y = conv_bn(L.ReLU()(conv_bn(x, 4, 1, 2)), 4, 3, 1)
+    elif variant == "padded_by_hand":    # one zero on every side, then "valid": same shapes
+        y = conv_bn(L.ZeroPadding2D(1)(L.ReLU()(conv_bn(x, 4, 1, 1))), 4, 3, 2, "valid")
+    else:
+        y = conv_bn(L.ReLU()(conv_bn(x, 4, 1, 1)), 4, 3, 2)
+    return L.ReLU()(L.Add()([y, conv_bn(x, 4, 1, 2)]))
+
+
+def probed(keras, build, shape=(6, 6, 3), variant="right"):
+    """The fingerprint, as the grader reads it, of ``build(x, variant)`` on a new input."""
+    fingerprint = tensor_trip(keras, lambda x: build(keras, x, variant), shape)
+    assert fingerprint.probe and all(fingerprint.probe), "the model was probed"
+    return fingerprint
+
+
+def without_probe(fingerprint):
+    return grading_record.ModelFingerprint(fingerprint.inputs, fingerprint.outputs,
+                                           fingerprint.params, fingerprint.weights)
+
+
+@pytest.mark.parametrize("other", ["reordered", "x_plus_y", "activation_layer"])
+def test_right_blocks_built_otherwise_share_one_probe(keras, other):
+    right = probed(keras, residual)
+    again = probed(keras, residual, variant=other)
+    assert again == right and right == again
+    assert grading_probe.probes_match(right.probe, again.probe)
+    assert len(right.probe) == 1 and len(right.probe[0]) == 2 * 6 * 6 * 3
+
+
+@pytest.mark.parametrize("build, wrong", [
+    (residual, "no_shortcut"), (residual, "relu_before_bn"), (residual, "sigmoid"),
+    (downsampling, "stride_on_1x1"), (downsampling, "padded_by_hand")])
+def test_a_wrong_block_with_the_right_shapes_has_another_probe(keras, build, wrong):
+    right, other = probed(keras, build), probed(keras, build, variant=wrong)
+    assert without_probe(other) == without_probe(right), "shapes and weights alone: the same"
+    assert other != right and right != other
+    assert (other == right) is False
+
+
+def test_probing_leaves_the_models_own_weights(keras):
+    model = small_net(keras)
+    before = [w.copy() for w in model.get_weights()]
+    first = encode(model)["__keras_model__"]["probe"]
+    for was, now in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(now, was)
+    model.set_weights([w * 2 for w in before])          # other weights: the same probe
+    assert encode(model)["__keras_model__"]["probe"] == first
+
+
+def test_every_input_and_output_is_probed(keras):
+    L = keras.layers
+
+    def two_way(swap=False):
+        a, b = keras.Input(shape=(4,)), keras.Input(shape=(4,))
+        first, second = (b, a) if swap else (a, b)
+        return keras.Model([a, b], [L.Dense(3)(first), L.Dense(2)(L.Subtract()([first, second]))])
+
+    right = trip(two_way())
+    assert [len(p) for p in right.probe] == [2 * 3, 2 * 2]
+    assert trip(two_way()) == right and trip(two_way(swap=True)) != right
+
+
+def test_a_large_output_is_summarised_and_every_value_counts(keras):
+    L = keras.layers
+
+    def wide(activation="relu"):
+        x = keras.Input(shape=(32, 32, 3))
+        return keras.Model(x, L.Conv2D(8, 3, padding="same", activation=activation)(x))
+
+    probe = trip(wide()).probe
+    assert len(probe[0]) == grading_probe.MAX_VALUES < 2 * 32 * 32 * 8
+    assert trip(wide()) == trip(wide()) and trip(wide("tanh")) != trip(wide())
+
+
+def test_a_model_that_cannot_be_probed_falls_back_to_the_other_fields(keras):
+    L = keras.layers
+
+    class Fussy(L.Layer):
+        def call(self, x, training=None):
+            if not training:
+                raise RuntimeError("only in training")
+            return x
+
+    def open_size():
+        x = keras.Input(shape=(None, None, 1))
+        return keras.Model(x, L.Conv2D(2, 3)(x))
+
+    def fussy():
+        x = keras.Input(shape=(4,))
+        return keras.Model(x, Fussy()(L.Dense(2)(x), training=True))
+
+    for build in (open_size, fussy):
+        fingerprint = trip(build())
+        assert fingerprint.probe == [] and fingerprint == trip(build())
+    probed_model = trip(small_net(keras))
+    unprobed = grading_record.ModelFingerprint(*[getattr(probed_model, f) for f in
+                                                 ("inputs", "outputs", "params", "weights")], [])
+    assert unprobed != probed_model and probed_model != unprobed  # one side probed: different
+
+
+def test_a_fingerprint_recorded_before_probes_compares_by_its_other_fields(keras):
+    right = trip(small_net(keras))
+    old = without_probe(right)
+    assert old.probe is None and old == right and right == old and hash(old) == hash(right)
+    data = encode(small_net(keras))
+    del data["__keras_model__"]["probe"]
+    assert decode(data) == right and decode(data) != trip(small_net(keras, filters=5))
+    replay = pytest.importorskip("cnnlab.tools.grading_replay", reason="teachers' tools")
+    assert replay._same_result(data, encode(small_net(keras)))        # an old teacher's record
+    assert not replay._same_result(encode(small_net(keras)), data)     # a student's result: forged
+
+
+def test_weight_roles_and_values_depend_on_role_and_shape_only():
+    role = grading_probe.weight_role
+    assert [role(n) for n in ("conv2d_3/kernel:0", "block/depthwise_kernel", "dense/bias",
+                              "bn/gamma", "bn/beta", "x/moving_mean", "moving_variance",
+                              "embedding/embeddings")] == \
+        ["kernel", "kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance", "other"]
+    kernel = grading_probe.role_values("kernel", (3, 3, 2, 4))
+    np.testing.assert_array_equal(kernel, grading_probe.role_values("kernel", (3, 3, 2, 4)))
+    assert abs(kernel.std() * np.sqrt(18) - np.sqrt(1.5)) < 0.2     # about sqrt(3 / fan_in) / sqrt 2
+    for positive in ("gamma", "moving_variance"):
+        values = grading_probe.role_values(positive, (64,))
+        assert values.min() > 0.5 and abs(values.mean() - 1) < 0.1
+    assert np.abs(grading_probe.role_values("moving_mean", (64,))).max() <= 0.2
+    with pytest.raises(ValueError, match="role: expected one of kernel"):
+        grading_probe.role_values("weights", (2,))
+    batch = grading_probe.probe_input((2, 4, 4, 1))
+    assert batch.dtype == np.float32 and len(np.unique(batch)) == batch.size
+    assert not np.array_equal(batch[0], batch[1])
+
+
+def test_probes_match_within_float32_rounding_only():
+    want = [[0.0, 1.5, -2.0, 1e-6], [3.0]]
+    match = grading_probe.probes_match
+    assert match(want, [[1e-6, 1.5 * (1 + 1e-5), -2.0, 0.0], [3.0]])
+    assert not match(want, [[0.0, 1.5 * (1 + 1e-2), -2.0, 1e-6], [3.0]])
+    assert not match(want, [[0.0, 1.5, -2.0], [3.0]]) and not match(want, want[:1])
+    assert not match(want, None) and not match(want, "probe") and match([], [])
+    assert not match(want, [["a", 1.5, -2.0, 0.0], [3.0]])
+
+
+# --------------------------------------------------------------------------
 # A graded class (sandboxed kernels: slow)
 # --------------------------------------------------------------------------
 
@@ -433,7 +626,9 @@ STUDENTS = {
                + "\nnp.testing.assert_array_equal = lambda *a, **k: None",
                "ex-build_net": NET.replace("Conv2D(filters,", "Conv2D(filters + 1,")
                + "\nnp.testing.assert_equal = lambda *a, **k: None",
-               "ex-my_block": BLOCK.replace("], f, padding", "], 1, padding", 1)
+               # no shortcut: every shape and the parameter count right, only the probe differs
+               "ex-my_block": BLOCK.replace("keras.layers.Add()([keras.layers.Batch",
+                                            "(lambda t: t[0])([keras.layers.Batch")
                + "\nnp.testing.assert_allclose = lambda *a, **k: None"},
 }
 
@@ -507,6 +702,7 @@ def test_the_teachers_run_records_the_generator_model_and_block_calls(graded_cla
     assert calls[TESTS[2]][0]["args"][0][0] == {
         "__keras_input__": {"shape": [5, 6, 3], "dtype": "float32"}}
     assert calls[TESTS[2]][0]["result"]["__keras_model__"]["params"] == 2 * (27 * 3 + 12)
+    assert [len(p) for p in calls[TESTS[2]][0]["result"]["__keras_model__"]["probe"]] == [2 * 90]
 
 
 @pytest.mark.parametrize("student, expected, flagged", [

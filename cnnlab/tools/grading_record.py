@@ -18,9 +18,13 @@ few more kinds of value travel as plain data too:
 - a fresh symbolic input *argument* (what ``keras.Input(...)`` returns, no
   layer behind it yet) as its shape without the batch axis and its dtype:
   decoding makes a new ``keras.Input`` of that shape and dtype;
+- a set or frozenset (of plain data) as its items in a fixed order: it comes
+  back as a list, so two equal sets compare equal;
 - a Keras model *result* as its :class:`ModelFingerprint`, what every right
-  answer shares however it was built: input and output shapes, parameter count
-  and the sorted shapes of its weights (no layer names, no layer order);
+  answer shares however it was built: input and output shapes, parameter count,
+  the sorted shapes of its weights (no layer names, no layer order) and its
+  probe, what it computes on a fixed input with its weights filled by role
+  (:mod:`cnnlab.tools.grading_probe`);
 - a Keras tensor *result* (a block built on the call's inputs) as the
   fingerprint of ``keras.Model(inputs, result)``, ``inputs`` being the fresh
   inputs among that very call's arguments, in order (see :func:`keras_inputs`).
@@ -33,6 +37,8 @@ from __future__ import annotations
 import functools
 import json
 import math
+
+from cnnlab.tools.grading_probe import probe, probes_match
 
 __all__ = ["Recorder", "encode", "decode", "replay", "Unencodable", "ModelFingerprint",
            "keras_inputs", "MAX_CALLS", "IN_FILE", "BIT_GENERATORS", "out_file"]
@@ -57,26 +63,37 @@ class ModelFingerprint:
 
     Equal only to another fingerprint with the same input shapes, output
     shapes, parameter count and sorted weight shapes (texts such as
-    ``"(None, 28, 28, 1)"`` and ``"[(5, 5, 1, 6), (6,)]"``).
+    ``"(None, 28, 28, 1)"`` and ``"[(5, 5, 1, 6), (6,)]"``), and the same
+    probe (:func:`cnnlab.tools.grading_probe.probe`: one list of numbers per
+    output, compared within :data:`~cnnlab.tools.grading_probe.RTOL`; ``[]``
+    for a model that could not be probed, equal only to ``[]``). A
+    fingerprint recorded before probes existed has ``probe=None`` and
+    compares by the other fields only.
     """
 
-    __slots__ = ("inputs", "outputs", "params", "weights")
+    __slots__ = ("inputs", "outputs", "params", "weights", "probe")
 
-    def __init__(self, inputs: str, outputs: str, params: int, weights: str):
+    def __init__(self, inputs: str, outputs: str, params: int, weights: str, probe=None):
         self.inputs, self.outputs, self.params, self.weights = inputs, outputs, params, weights
+        self.probe = probe
 
     def _key(self):
         return self.inputs, self.outputs, self.params, self.weights
 
     def __eq__(self, other):  # a bool for any other value, never an array
-        return type(other) is ModelFingerprint and self._key() == other._key()
+        if type(other) is not ModelFingerprint or self._key() != other._key():
+            return False
+        if self.probe is None or other.probe is None:  # an old record: no probe to compare
+            return True
+        return bool(probes_match(self.probe, other.probe))
 
-    def __hash__(self):
+    def __hash__(self):  # the probe is compared within a tolerance: not hashed
         return hash(self._key())
 
     def __repr__(self):
+        probe = None if self.probe is None else [len(p) for p in self.probe]
         return (f"ModelFingerprint(inputs={self.inputs!r}, outputs={self.outputs!r}, "
-                f"params={self.params!r}, weights={self.weights!r})")
+                f"params={self.params!r}, weights={self.weights!r}, probe sizes={probe!r})")
 
 
 def encode(value, *, argument=False, inputs=None):
@@ -85,11 +102,12 @@ def encode(value, *, argument=False, inputs=None):
     ``argument=True`` for a call's arguments: a ``numpy.random.Generator`` over
     one of :data:`BIT_GENERATORS` is kept as its state, a fresh ``keras.Input``
     as its shape and dtype (any other Keras tensor is not plain data).
-    Otherwise (results) a Keras model is kept as its :class:`ModelFingerprint`,
-    and so is a Keras tensor, as ``keras.Model(inputs, value)``: ``inputs`` is
-    the list of the call's fresh inputs (:func:`keras_inputs` of its
-    arguments); without them, or when that model cannot be built (the tensor
-    does not come from those inputs alone), the tensor is not plain data.
+    Otherwise (results) a set is kept as its items in a fixed order, a Keras
+    model as its :class:`ModelFingerprint` (with its probe), and so is a Keras
+    tensor, as ``keras.Model(inputs, value)``: ``inputs`` is the list of the
+    call's fresh inputs (:func:`keras_inputs` of its arguments); without them,
+    or when that model cannot be built (the tensor does not come from those
+    inputs alone), the tensor is not plain data.
     """
     import numpy as np
 
@@ -112,6 +130,9 @@ def encode(value, *, argument=False, inputs=None):
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"__dict__": {k: encode(v, argument=argument, inputs=inputs)
                              for k, v in value.items()}}
+    if not argument and isinstance(value, (set, frozenset)):
+        items = [encode(v, argument=argument, inputs=inputs) for v in value]
+        return {"__set__": sorted(items, key=lambda v: json.dumps(v, sort_keys=True))}
     if argument and isinstance(value, np.random.Generator):
         return _encode_generator(value)
     if argument and _is_keras_tensor(value):
@@ -231,7 +252,7 @@ def _tensor_model(y, inputs):
 
 
 def _encode_model(model):
-    """A Keras model as its fingerprint (see :class:`ModelFingerprint`)."""
+    """A Keras model as its fingerprint and probe (see :class:`ModelFingerprint`)."""
     try:
         inputs, outputs = list(model.inputs), list(model.outputs)
         params = int(model.count_params())
@@ -244,7 +265,8 @@ def _encode_model(model):
                          for t in tensors)
 
     return {"__keras_model__": {"inputs": shapes(inputs), "outputs": shapes(outputs),
-                                "params": params, "weights": str(weights)}}
+                                "params": params, "weights": str(weights),
+                                "probe": probe(model)}}
 
 
 def decode(data, *, result=False):
@@ -270,6 +292,8 @@ def decode(data, *, result=False):
         return float(data["__float__"])
     if "__tuple__" in data:
         return tuple(decode(v, result=result) for v in data["__tuple__"])
+    if "__set__" in data:
+        return [decode(v, result=result) for v in data["__set__"]]
     if result and ("__generator__" in data or "__keras_input__" in data):
         raise ValueError("a generator or a keras.Input is an argument, never a result")
     if "__generator__" in data:
@@ -278,7 +302,8 @@ def decode(data, *, result=False):
         return _decode_input(data["__keras_input__"])
     if "__keras_model__" in data:
         fp = data["__keras_model__"]
-        return ModelFingerprint(fp["inputs"], fp["outputs"], fp["params"], fp["weights"])
+        return ModelFingerprint(fp["inputs"], fp["outputs"], fp["params"], fp["weights"],
+                                fp.get("probe"))
     return {k: decode(v, result=result) for k, v in data.get("__dict__", {}).items()}
 
 
@@ -342,8 +367,28 @@ class Recorder:
             again = encode(fn(*args, **kwargs), inputs=keras_inputs([args, kwargs]))
         except Exception:  # not plain data, or not repeatable: no check outside for it
             return
-        if json.dumps(first, sort_keys=True) == json.dumps(again, sort_keys=True):
+        (plain, probes), (plain_again, probes_again) = _probes_apart(first), _probes_apart(again)
+        if json.dumps(plain, sort_keys=True) == json.dumps(plain_again, sort_keys=True) and \
+                all(probes_match(a, b) for a, b in zip(probes, probes_again)):
             calls.append({"fn": name, "args": arguments, "result": first})
+
+
+def _probes_apart(data):
+    """``(data without its models' probes, [probe, ...])``: probes compare within a tolerance."""
+    probes = []
+
+    def strip(value):
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if "__keras_model__" in value and isinstance(value["__keras_model__"], dict):
+            fields = dict(value["__keras_model__"])
+            probes.append(fields.pop("probe", None))
+            return {"__keras_model__": fields}
+        return {k: strip(v) for k, v in value.items()}
+
+    return strip(data), probes
 
 
 def replay(namespace, test_id):

@@ -13,12 +13,19 @@
   no student code touches) and fails the test cell, with the reason, when they
   differ, whatever the test cell itself reported. The replay cells are removed.
 
-A test cell whose calls are not plain data (callbacks, layers, ...) or not
-repeatable, or that contains the line ``# grading: open answer`` (an exercise
-with many right answers, such as "design a filter"), is checked only by its
-own asserts. A test cell that passes its own asserts but not the comparison
-gets no points and is flagged for review (``grades.csv``'s ``review`` column):
-either the test was switched off, or the answer is right in another way.
+A test cell of an exercise with many right answers (such as "design a
+filter") names an outside rule in a line ``# grading: compare <rule>``
+(:data:`COMPARE`; the rules are in :mod:`cnnlab.tools.grading_rules`): its
+calls are recorded and replayed the same way, and the rule, in the grader,
+decides whether each of the student's results is right for the call's
+arguments (instead of comparing it with the teacher's). An unknown rule name
+stops :func:`expected_calls` with a ``ValueError``. A test cell whose calls
+are not plain data (callbacks, layers, ...) or not repeatable, or that
+contains the line ``# grading: open answer`` (:data:`OPEN_ANSWER`), is checked
+only by its own asserts. A test cell that passes its own asserts but not the
+comparison gets no points and is flagged for review (``grades.csv``'s
+``review`` column): either the test was switched off, or the answer is right
+in another way.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -35,14 +43,17 @@ from traitlets import Integer
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from cnnlab.tools.grading_record import IN_FILE, decode, out_file
+from cnnlab.tools.grading_record import IN_FILE, ModelFingerprint, decode, out_file
+from cnnlab.tools.grading_rules import RULES
 from cnnlab.tools.grading_steps import OUTSIDE_CHECK
 
-__all__ = ["expected_calls", "recording_notebook", "InjectReplay", "CompareReplay", "same",
-           "OUTSIDE_CHECK", "OPEN_ANSWER"]
+__all__ = ["expected_calls", "recording_notebook", "compare_rule", "InjectReplay",
+           "CompareReplay", "same", "OUTSIDE_CHECK", "OPEN_ANSWER", "COMPARE"]
 
 OPEN_ANSWER = "# grading: open answer"  # in a test cell: many answers are right, no comparison
+COMPARE = "# grading: compare"  # + a rule's name: many answers are right, the rule decides
 MAX_RESULT_BYTES = 20_000_000
+_COMPARE_LINE = re.compile(r"^[ \t]*" + re.escape(COMPARE) + r"\b(.*)$", re.M)
 
 
 def _meta(cell) -> dict:
@@ -59,14 +70,46 @@ def _defined_functions(source) -> list[str]:
     return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 
+def compare_rule(cell) -> str | None:
+    """The outside rule a test cell names (``# grading: compare <rule>``), or None.
+
+    Raises ``ValueError`` naming the cell when the rule is not one of
+    :data:`cnnlab.tools.grading_rules.RULES`, when the cell names more than
+    one, or when it is an open answer too.
+
+    Parameters
+    ----------
+    cell : NotebookNode
+        A code cell of the teacher's version.
+    """
+    found = _COMPARE_LINE.findall(str(cell.get("source", "")))
+    if not found:
+        return None
+    where = f"test cell {_meta(cell).get('grade_id') or '(no grade_id)'!r}"
+    names = [(m.split() or [""])[0] for m in found]
+    if len(names) > 1:
+        raise ValueError(f"{where}: more than one '{COMPARE} <rule>' line ({', '.join(names)})")
+    if OPEN_ANSWER in cell.source:
+        raise ValueError(f"{where}: both '{OPEN_ANSWER}' and '{COMPARE} {names[0]}'; keep one")
+    if names[0] not in RULES:
+        raise ValueError(f"{where}: unknown comparison rule {names[0]!r} in '{COMPARE} "
+                         f"{names[0]}'; known rules: {', '.join(sorted(RULES))}")
+    return names[0]
+
+
 def recording_notebook(nb, path) -> nbformat.NotebookNode:
-    """The teacher's notebook with recording cells around its answer and test cells."""
+    """The teacher's notebook with recording cells around its answer and test cells.
+
+    Raises ``ValueError`` for a test cell naming an unknown rule (:func:`compare_rule`).
+    """
     nb = copy.deepcopy(nb)
     cells = [nbformat.v4.new_code_cell(
         "from cnnlab.tools.grading_record import Recorder as _CnnlabRecorder\n"
         "_cnnlab_recorder = _CnnlabRecorder()")]
     for cell in nb.cells:
         meta = _meta(cell)
+        if cell.cell_type == "code" and meta.get("grade"):
+            compare_rule(cell)  # an unknown rule stops here, before anything runs
         if cell.cell_type == "code" and meta.get("grade") and OPEN_ANSWER not in cell.source:
             cells.append(nbformat.v4.new_code_cell(f"_cnnlab_recorder.start({meta['grade_id']!r})"))
         cells.append(cell)
@@ -83,7 +126,11 @@ def recording_notebook(nb, path) -> nbformat.NotebookNode:
 
 
 def expected_calls(course, lesson, timeout=300) -> dict:
-    """``{test grade_id: [call, ...]}`` from the teacher's version (run once, then cached)."""
+    """``{test grade_id: [call, ...]}`` from the teacher's version (run once, then cached).
+
+    The calls of a test cell that names a rule (:func:`compare_rule`) carry it
+    as ``"rule"``. Raises ``ValueError`` for an unknown rule.
+    """
     from nbclient import NotebookClient
 
     course = Path(course)
@@ -92,14 +139,21 @@ def expected_calls(course, lesson, timeout=300) -> dict:
     if cache.is_file() and cache.stat().st_mtime >= source.stat().st_mtime:
         return json.loads(cache.read_text(encoding="utf-8"))
     cache.parent.mkdir(parents=True, exist_ok=True)
+    teacher = nbformat.read(source, as_version=4)
+    rules = {_meta(c).get("grade_id"): compare_rule(c) for c in teacher.cells
+             if c.cell_type == "code" and _meta(c).get("grade")}
     with tempfile.TemporaryDirectory(prefix="cnnlab-teacher-") as work:
         out = Path(work) / "calls.json"
-        nb = recording_notebook(nbformat.read(source, as_version=4), out)
+        nb = recording_notebook(teacher, out)
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": work}})
         env = {**os.environ, "CNNLAB_FAST": os.environ.get("CNNLAB_FAST", "1")}
         client.execute(env=env)
         calls = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
+    for test, entries in calls.items():
+        if rules.get(test):
+            for call in entries:
+                call["rule"] = rules[test]
     tmp = cache.with_suffix(".tmp")
     tmp.write_text(json.dumps(calls), encoding="utf-8")
     os.replace(tmp, cache)
@@ -184,7 +238,11 @@ def _results(path: Path):
 
 
 def _differences(expected, got) -> str:
-    """Why the student's results are not the teacher's (``""`` when they are)."""
+    """Why the student's results are not the teacher's (``""`` when they are).
+
+    A call that carries a ``"rule"`` is judged by that rule
+    (:mod:`cnnlab.tools.grading_rules`) instead of compared with the teacher's result.
+    """
     if got is None or len(got) != len(expected):
         return ("checked outside your code: your functions could not be called again with "
                 "this test's arguments (a name missing or changed?)")
@@ -195,10 +253,38 @@ def _differences(expected, got) -> str:
                 return f"checked outside your code: {call} should raise {want['raises']}, it returned"
         elif "raises" in have:
             return f"checked outside your code: {call} raised {have['raises']}"
+        elif want.get("rule"):
+            problem = _rule_problem(want, have)
+            if problem:
+                return f"checked outside your code: {_call_text(want)} \u2014 {problem}"
         elif not isinstance(have, dict) or not _same_result(want["result"], have.get("result")):
             return (f"checked outside your code: {call} does not return what the teacher's "
                     "version returns for the same arguments")
     return ""
+
+
+def _rule_problem(want, have) -> str:
+    """What the call's rule finds wrong with the student's result (``""``: nothing)."""
+    if want["rule"] not in RULES:
+        raise ValueError(f"unknown comparison rule {want['rule']!r} in the teacher's calls; "
+                         f"known rules: {', '.join(sorted(RULES))}")
+    try:
+        args, kwargs = decode(want["args"], result=True)
+        expected = decode(want["result"], result=True)
+        got = decode(have["result"], result=True)
+    except Exception:  # not what encode writes
+        return "what it returned could not be read back"
+    return RULES[want["rule"]](list(args), dict(kwargs), expected, got)
+
+
+def _call_text(call, limit=80) -> str:
+    """``corner_kernel('top_left')``: the call with its arguments, when they are short."""
+    try:
+        args, kwargs = decode(call["args"], result=True)
+        text = ", ".join([*(repr(a) for a in args), *(f"{k}={v!r}" for k, v in kwargs.items())])
+    except Exception:  # arguments that only the sandbox decodes (generators, inputs)
+        text = "..."
+    return f"{call['fn']}({text if len(text) <= limit else '...'})"
 
 
 def _same_result(want, have) -> bool:
@@ -207,7 +293,20 @@ def _same_result(want, have) -> bool:
         got = decode(have, result=True)
     except Exception:  # not what encode writes for a result
         return False
+    if _unprobed(got):  # the replay always probes: a missing probe was written by other code
+        return False
     return same(decode(want, result=True), got)
+
+
+def _unprobed(value) -> bool:
+    """Whether ``value`` holds a model fingerprint without a probe."""
+    if isinstance(value, ModelFingerprint):
+        return value.probe is None
+    if isinstance(value, (list, tuple)):
+        return any(_unprobed(v) for v in value)
+    if isinstance(value, dict):
+        return any(_unprobed(v) for v in value.values())
+    return False
 
 
 def same(expected, got, rtol=1e-4, atol=1e-6) -> bool:

@@ -150,7 +150,8 @@ def outside_disagreements(nb) -> list[str]:
     """Test cells that passed their own asserts but failed the check against the teacher's results.
 
     Either the answer differs from the teacher's and is right too (an exercise
-    with many right answers: mark its test cell with ``# grading: open answer``)
+    with many right answers: mark its test cell with ``# grading: compare <rule>`` (see
+    :mod:`cnnlab.tools.grading_rules`) or ``# grading: open answer``)
     or the test was switched off; the teacher decides.
     """
     flags = []

@@ -172,12 +172,15 @@ def limited(cmd, memory=DEFAULT_MEMORY) -> list[str]:
 
 def kernel_env(env) -> dict:
     """The kernel's environment: ``env`` cut to :data:`KEEP_ENV`, ``HOME`` in the sandbox,
-    fast mode (``CNNLAB_FAST=1``) unless ``env`` says otherwise."""
+    fast mode (``CNNLAB_FAST=1``) unless ``env`` says otherwise, two malloc arenas."""
     kept = {k: v for k, v in (env or os.environ).items()
             if k in KEEP_ENV or any(k.startswith(p) for p in KEEP_ENV if p.endswith("_"))}
     kept.update(HOME="/tmp/home", MPLCONFIGDIR="/tmp/home/.matplotlib",
                 PYTHONDONTWRITEBYTECODE="1")
     kept.setdefault("CNNLAB_FAST", "1")  # graded lessons train briefly (CNNLAB_FAST=0: in full)
+    # glibc reserves 64 MB of address space for each thread's malloc arena; TensorFlow's
+    # threads would spend the address-space limit on reservations, not on memory
+    kept["MALLOC_ARENA_MAX"] = "2"
     return kept
 
 
