@@ -362,9 +362,24 @@ def _assignments_tab(page):
     page.wait_for_selector("#fetched_assignments_list", state="visible", timeout=30_000)
 
 
+STARTED = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) '
+                                             + '.jp-CodeCell .jp-InputPrompt')]
+                   .some(e => /\\[(\\d+|\\*)\\]/.test(e.textContent))"""
+
+
 def _run_all_and_save(page, name):
-    page.locator(".lm-MenuBar-item", has_text="Run").click()
-    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(3):  # a Run All given while the new kernel still connects runs nothing
+        page.locator(".lm-MenuBar-item", has_text="Run").click()
+        page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+        try:
+            page.wait_for_function(STARTED, timeout=30_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    else:
+        raise AssertionError("Run All started no cell in three tries")
     page.wait_for_function(
         """() => {
           const p = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) '
