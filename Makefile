@@ -106,7 +106,7 @@ $(BROWSER_STAMP): requirements-browser.lock requirements.lock $(STAMP)
 	@touch $(BROWSER_STAMP)
 
 bench: $(STAMP)
-	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in benchmarks/[!_]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 # Maintainers: refresh requirements.lock from a fresh resolve of pyproject.toml.
 lock:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
@@ -36,6 +35,7 @@ import numpy as np  # noqa: E402
 
 from cnnlab import data  # noqa: E402
 from cnnlab.session import native_stderr_silenced  # noqa: E402
+from _epochs import describe, first_at, keras_fit  # noqa: E402
 
 TARGET = 0.993
 BUDGET_S = 15.0
@@ -46,16 +46,6 @@ VARIANTS = {
     "recipe, no shifts": {"max_shift": 0},
     "previous recipe": {"peak_lr": 8e-3, "max_shift": 0, "precision": "float32"},
 }
-
-
-def first_at(logs, target):
-    """(epoch, cumulated seconds) of the first epoch at ``target`` or above; None if never."""
-    elapsed = 0.0
-    for epoch, seconds, accuracy in logs:
-        elapsed += seconds
-        if accuracy >= target:
-            return epoch, elapsed
-    return None
 
 
 def run_recipe(seed, **changes):
@@ -69,26 +59,11 @@ def run_baseline(epochs, seed):
     import keras
 
     from cnnlab.models.lenet import build_lenet5, prepare_images
-    from cnnlab.train import evaluate
 
     (x_train, y_train), (x_test, y_test) = data.load_mnist()
     x_train, x_test = prepare_images(x_train), prepare_images(x_test)
     keras.utils.set_random_seed(seed)
-    model = build_lenet5("modern", seed=seed)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    logs = []
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        model.fit(x_train, y_train, epochs=1, verbose=0)
-        logs.append((epoch, time.perf_counter() - start, evaluate(model, x_test, y_test)))
-    return logs
-
-
-def describe(logs, target):
-    reached = first_at(logs, target)
-    if reached is None:
-        return f"{'never':>14s}"
-    return f"{f'ep {reached[0]}, {reached[1]:.1f} s':>14s}"
+    return keras_fit(build_lenet5("modern", seed=seed), x_train, y_train, x_test, y_test, epochs)
 
 
 def main(argv=None) -> int:
@@ -101,7 +76,7 @@ def main(argv=None) -> int:
         import keras  # noqa: F401
         import tensorflow as tf
 
-    from cnnlab.train.loop import resolve_precision
+    from cnnlab.train.precision import resolve_precision
 
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, TensorFlow {tf.__version__}, "

@@ -69,7 +69,7 @@ SHIPPED = {
                      "--out data/weights/lenet5_modern.keras",
     "lenet5_classic": "python -m cnnlab.train lenet5 --variant classic "
                       "--out data/weights/lenet5_classic.keras",
-    "resnet_14": "python -m cnnlab.train resnet --name 14 --depth 14 --epochs 6 --shift 0 "
+    "resnet_14": "python -m cnnlab.train resnet --name 14 --depth 14 --epochs 8 --shift 0 "
                  "--label-smoothing 0.1",
     "denoiser": "python -m cnnlab.train denoiser",
     "style_features": "python -m cnnlab.train style-features",
@@ -79,7 +79,7 @@ SHIPPED = {
 RECORDS = {
     "mnist_cnn.json": SHIPPED["mnist_cnn"],
     "resnet_14.json": SHIPPED["resnet_14"],
-    "plain_14.json": "python -m cnnlab.train resnet --plain --name 14 --depth 14 --epochs 6 "
+    "plain_14.json": "python -m cnnlab.train resnet --plain --name 14 --depth 14 --epochs 8 "
                      "--shift 0 --label-smoothing 0.1",
     "degradation.json": "python -m cnnlab.train degradation --depths 20,56 --widths 8,16,32 "
                         "--epochs 6 --seeds 0,1",
@@ -92,11 +92,11 @@ CHECKSUMS = {
     "mnist_cnn.json": "0a55a9c0c413dfc372475ecdce67851c1667a7b972fa0659b6ed1de92e2b6351",
     "lenet5_modern.keras": "b095e45f31e81beca2fb3a7d54cb81b5fc2450819dfb4a6b8fc8c0dd9d704527",
     "lenet5_classic.keras": "2c9bb28418ed97505cde031894a69d83b2ed3883e67bb22a8714433294e5063a",
-    "resnet_14.keras": "5285b694f352e75641d4a2f60843c46585b5c435a1e404547fe4df257f30384b",
+    "resnet_14.keras": "6efe1bba5e68055afc0fbf9e9ae9b35a6086d7c15d3e944b6c711d9654bc828e",
     "denoiser.keras": "dd9e2be87835acfe34346d7be6b7690cad0576063496a6298e14929981d66d47",
     "style_features.keras": "2bba428de8aca8c5b9da70606e6ce48ce84e8c50f296ba849fc69abb97e6df68",
-    "resnet_14.json": "b627233330c0b642af277f507dc677cfa5ef92d6372cb0c6e1e1a140c6553f5f",
-    "plain_14.json": "6229f628d6a0e90e4afd923cbb597170808e5ee5a1bb6b6827af906393ae03d9",
+    "resnet_14.json": "827b929c1224c9eae978b5445562c8dc1d248705c7725e650443d01dec798108",
+    "plain_14.json": "4082d970df18d8cd8e2be123f53034c01db1aa1d3a89c345cabaa1d28cea5f1c",
     "degradation.json": "1a899cc76b31ed380b570133e775e5ba5fd2699723fd74a87ef8cf0bb7beaae7",
     "degradation_gradients.json": "c2dae599d25bedf769db4478fc580a72b5e8fe8aaa84c7f2447be5df746b96b8",
 }

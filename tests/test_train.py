@@ -120,7 +120,8 @@ def test_mnist_cnn_fast_mode_trains_saves_and_records(tmp_path, monkeypatch, cap
     assert model.count_params() == 843_658 and getattr(model, "optimizer", None) is None
     assert [layer.name for layer in model.layers][1:3] == ["conv1", "pool1"]
     record = json.loads(out.with_suffix(".json").read_text())
-    assert record["command"] == "python -m cnnlab.train " + " ".join(argv)
+    assert record["command"] == "python -m cnnlab.train " + " ".join(
+        w for w in argv if w != "--quiet")   # display options are left out
     assert record["fast"] is True and record["epochs"] == 1 and len(record["history"]) == 1
     assert record["history"][0]["test_accuracy"] > 0.2     # 4 steps on 512 digits: above chance
     # without --out, fast mode saves nothing (the shipped file stays as it is)
@@ -146,6 +147,8 @@ def test_shipped_resnet_record_command_gives_its_recipe():
     assert int(args.batch_size) == record["batch_size"] and float(args.lr) == record["peak_lr"]
     assert (not args.no_augment) == record["augment"] and args.out is None
     assert len(record["history"]) == record["epochs"]
+    # auto: bfloat16 where the CPU has it; the record keeps what the run computed in
+    assert args.precision == "auto" and record["precision"] in ("float32", "mixed_bfloat16")
 
 
 def test_shipped_degradation_record_command_gives_its_settings():
@@ -169,6 +172,7 @@ def test_shipped_degradation_record_command_gives_its_settings():
     (["resnet", "--name", "../x"], "--name may hold"),
     (["resnet", "--shift", "-1"], "--shift must be at least 0"),
     (["resnet", "--label-smoothing", "1"], "--label-smoothing must be below 1"),
+    (["resnet", "--precision", "half"], "--precision must be one of"),
     (["degradation", "--widths", "8,16"], r"12n \+ 2|4n \+ 2|n \+ 2"),
     (["degradation", "--depths", "8,9"], r"6n \+ 2"),
     (["degradation", "--out", "curves.txt"], r"--out must end in \.json"),
@@ -194,7 +198,8 @@ def test_resnet_tiny_run_writes_a_loadable_model_and_its_record(tmp_path, capsys
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["depth"] == 8 and len(record["history"]) == 1
-    assert record["command"] == "python -m cnnlab.train " + " ".join(argv)
+    assert record["command"] == "python -m cnnlab.train " + " ".join(
+        w for w in argv if w != "--quiet")   # display options are left out
     assert set(record["history"][0]) == {"epoch", "loss", "accuracy", "test_loss",
                                          "test_accuracy", "seconds"}
 

@@ -22,7 +22,7 @@ from cnnlab.train import cli, main  # noqa: E402
 from cnnlab.train.resnet import train_resnet  # noqa: E402
 
 RECIPE = ("depth", "widths", "epochs", "batch_size", "peak_lr", "label_smoothing", "augment",
-          "max_shift", "seed")
+          "max_shift", "seed", "precision")
 
 
 def test_shipped_plain_record_has_resnet_14s_recipe():
@@ -88,7 +88,8 @@ def test_plain_tiny_run_writes_its_record_only(tmp_path, capsys):
     assert "plain twin" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["twin.json"]     # no .keras file
     record = json.loads(out.read_text())
-    assert record["command"] == "python -m cnnlab.train " + " ".join(argv)
+    assert record["command"] == "python -m cnnlab.train " + " ".join(
+        w for w in argv if w != "--quiet")   # display options are left out
     assert record["plain"] is True and record["depth"] == 8 and record["widths"] == [4, 8, 8]
     assert record["params"] == resnet.build_plain(8, widths=(4, 8, 8)).count_params()
     assert len(record["history"]) == 1 and 0 <= record["history"][0]["test_accuracy"] <= 1

@@ -1,4 +1,4 @@
-"""Mixed precision and digit shifts in the training recipes (lesson 09's fast LeNet-5)."""
+"""Mixed precision, fused batch norm and digit shifts in the training recipes (lessons 09 and 11)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cnnlab.models.lenet import build_lenet5
-from cnnlab.train import loop, train_lenet5
+from cnnlab.train import loop, precision, train_lenet5
 from cnnlab.train.augment import augment_images
 
 
@@ -18,40 +18,46 @@ def test_bfloat16_support_is_read_from_the_cpu_flags(tmp_path):
     amx.write_text("flags\t: fpu amx_bf16 amx_tile\n")
     without = tmp_path / "without"
     without.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f fma\nbugs\t: avx512_bf16\n")
-    assert loop.bfloat16_supported(with_flag) and loop.bfloat16_supported(amx)
-    assert not loop.bfloat16_supported(without)
-    assert not loop.bfloat16_supported(tmp_path / "missing")
+    assert precision.bfloat16_supported(with_flag) and precision.bfloat16_supported(amx)
+    assert not precision.bfloat16_supported(without)
+    assert not precision.bfloat16_supported(tmp_path / "missing")
 
 
 def test_auto_precision_follows_the_cpu(monkeypatch):
-    monkeypatch.setattr(loop, "bfloat16_supported", lambda: True)
-    assert loop.resolve_precision("auto") == "mixed_bfloat16"
-    monkeypatch.setattr(loop, "bfloat16_supported", lambda: False)
-    assert loop.resolve_precision("auto") == "float32"
-    assert loop.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    monkeypatch.setattr(precision, "bfloat16_supported", lambda: True)
+    assert precision.resolve_precision("auto") == "mixed_bfloat16"
+    monkeypatch.setattr(precision, "bfloat16_supported", lambda: False)
+    assert precision.resolve_precision("auto") == "float32"
+    assert precision.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
     with pytest.raises(ValueError, match="precision"):
-        loop.resolve_precision("float16")
+        precision.resolve_precision("float16")
 
 
 def test_dtype_policy_is_put_back_even_after_an_error():
     before = keras.config.dtype_policy().name
     with pytest.raises(RuntimeError):
-        with loop.dtype_policy("mixed_bfloat16"):
+        with precision.dtype_policy("mixed_bfloat16"):
             assert build_lenet5("modern").get_layer("C1").compute_dtype == "bfloat16"
             raise RuntimeError("inside")
     assert keras.config.dtype_policy().name == before == "float32"
 
 
 def test_a_mixed_precision_model_is_handed_on_in_float32():
-    with loop.dtype_policy("mixed_bfloat16"):
+    with precision.dtype_policy("mixed_bfloat16"):
         mixed = build_lenet5("modern", seed=3)
-    twin = loop.float32_copy(mixed, lambda: build_lenet5("modern", seed=0))
-    assert all(layer.compute_dtype == "float32" for layer in twin.layers)
-    for a, b in zip(mixed.get_weights(), twin.get_weights()):
+    x = np.random.default_rng(0).random((6, 28, 28, 1)).astype(np.float32)
+    y = np.arange(6) % 10
+    trained = loop.TrainResult(mixed, [loop.EpochLog(1, 2.0, 0.1, 2.0, 0.1, 1.0)])
+    result = precision.hand_back(trained, build_lenet5("modern", seed=0), x, y)
+    handed = result.model
+    assert handed is not mixed
+    assert all(layer.compute_dtype == "float32" for layer in handed.layers)
+    for a, b in zip(mixed.get_weights(), handed.get_weights()):
         np.testing.assert_array_equal(a, b)
-    x = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
-    np.testing.assert_allclose(np.asarray(twin(x)), np.asarray(mixed(x), dtype=np.float32),
+    np.testing.assert_allclose(np.asarray(handed(x)), np.asarray(mixed(x), dtype=np.float32),
                                atol=0.05)   # bfloat16 keeps about 3 significant digits
+    assert result.history[-1].test_accuracy == loop.evaluate(handed, x, y)
+    assert result.history[-1].loss == 2.0 and result.history[-1].seconds == 1.0
 
 
 @pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])

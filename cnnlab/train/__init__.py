@@ -6,6 +6,10 @@ From a terminal, in the course folder (``--help`` after a subcommand lists its o
 
 - :mod:`cnnlab.train.loop`     the fast loop (:func:`~cnnlab.train.loop.fit`), :class:`EpochLog`,
                                :func:`evaluate`, :func:`loss_and_accuracy`, :func:`predict_classes`
+- :mod:`cnnlab.train.precision` bfloat16 where the CPU has it, the training twin (fused batch
+                               norm) and handing a trained model back in float32
+- :mod:`cnnlab.train.fused_norm` :class:`FusedBatchNormalization`, batch norm in one kernel
+- :mod:`cnnlab.train.augment`  random shifts and flips of the training images
 - :mod:`cnnlab.train.mnist_cnn` the lesson-07 network, trained (lesson 07)
 - :mod:`cnnlab.train.lenet5`   :func:`train_lenet5` and its recipes (lesson 09)
 - :mod:`cnnlab.train.resnet`   :func:`train_resnet`, the degradation experiment (lesson 11)

@@ -5,8 +5,8 @@ From the course folder, one subcommand per trained model the course ships
 
     python -m cnnlab.train mnist-cnn
     python -m cnnlab.train lenet5 --variant modern --out data/weights/lenet5_modern.keras
-    python -m cnnlab.train resnet --name 14 --depth 14 --epochs 6 --shift 0 --label-smoothing 0.1
-    python -m cnnlab.train resnet --plain --name 14 --depth 14 --epochs 6 --shift 0 --label-smoothing 0.1
+    python -m cnnlab.train resnet --name 14 --depth 14 --epochs 8 --shift 0 --label-smoothing 0.1
+    python -m cnnlab.train resnet --plain --name 14 --depth 14 --epochs 8 --shift 0 --label-smoothing 0.1
     python -m cnnlab.train degradation --depths 20,56 --widths 8,16,32 --epochs 6 --seeds 0,1
     python -m cnnlab.train denoiser
     python -m cnnlab.train style-features
@@ -106,13 +106,16 @@ def _resnet_parser(sub):
                     "saved as data/weights/plain_<name>.json.")
     p.add_argument("--depth", default="14", help="layers with weights, 6n + 2 (default 14)")
     p.add_argument("--widths", default="16,32,64", help="channels per stage (default 16,32,64)")
-    p.add_argument("--epochs", default="6", help="passes over the training set (default 6)")
+    p.add_argument("--epochs", default="8", help="passes over the training set (default 8)")
     p.add_argument("--batch-size", default="128", help="images per step (default 128)")
     p.add_argument("--lr", default="3e-3", help="peak learning rate (default 3e-3)")
     p.add_argument("--label-smoothing", default="0", help="label smoothing (default 0)")
     p.add_argument("--no-augment", action="store_true", help="no random shifts and flips")
     p.add_argument("--shift", default="0",
                    help="largest random shift in pixels (default 0: flips only)")
+    p.add_argument("--precision", default="auto",
+                   help="auto, float32 or mixed_bfloat16 (default auto: bfloat16 where the CPU "
+                        "has it in hardware)")
     p.add_argument("--plain", action="store_true",
                    help="train the plain twin instead (the same layers and recipe without the "
                         "shortcuts); saves its record only, data/weights/plain_<name>.json")
@@ -274,25 +277,30 @@ def _resnet(args):
         out = _out_path(args.out, ".keras", weights_path(f"resnet_{name}.keras"))
     try:
         check_train_resnet(depth, widths, epochs, limit, batch_size, peak_lr, 5e-4, smoothing,
-                           not args.no_augment, shift, seed, 2, f"{kind}_{name}", args.plain)
+                           not args.no_augment, shift, seed, 2, f"{kind}_{name}", args.plain,
+                           args.precision)
     except (TypeError, ValueError) as exc:
-        raise _cli_error(exc, ("widths", "--widths"), ("depth", "--depth")) from None
+        raise _cli_error(exc, ("widths", "--widths"), ("depth", "--depth"),
+                         ("precision", "--precision")) from None
 
     def run():
         from .resnet import train_resnet
 
         return train_resnet(depth, widths=widths, epochs=epochs, limit=limit,
                             batch_size=batch_size, peak_lr=peak_lr, label_smoothing=smoothing,
-                            augment=not args.no_augment, max_shift=shift, seed=seed,
-                            verbose=2 if args.quiet else 1,
+                            augment=not args.no_augment, max_shift=shift,
+                            precision=args.precision, seed=seed, verbose=2 if args.quiet else 1,
                             name=f"{kind}_{name}", plain=args.plain)
 
     def save(result):
+        from .precision import resolve_precision
+
         out.parent.mkdir(parents=True, exist_ok=True)
         record = {"command": f"{PROG} " + " ".join(args.argv),
                   "depth": depth, "widths": list(widths), "epochs": epochs,
                   "batch_size": batch_size, "peak_lr": peak_lr, "label_smoothing": smoothing,
                   "augment": not args.no_augment, "max_shift": shift, "seed": seed,
+                  "precision": resolve_precision(args.precision),
                   "params": result.model.count_params(),
                   "history": [e._asdict() for e in result.history]}
         last = result.history[-1]
@@ -424,7 +432,7 @@ def main(argv=None) -> int:
     if args.model is None:
         parser.print_help(sys.stderr)
         return 2
-    args.argv = argv
+    args.argv = [word for word in argv if word != "--quiet"]   # the record's command: what it made
     command = parser.commands[args.model]
     try:
         run, save = SUBCOMMANDS[args.model](args)

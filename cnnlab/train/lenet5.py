@@ -47,10 +47,8 @@ from .._validate import (  # noqa: E402
     check_choice, check_epochs, check_int, check_real, check_seed, check_verbose, describe,
 )
 from ..weights import note_made_again  # noqa: E402
-from .loop import (  # noqa: E402
-    PRECISIONS, STEPS_PER_CALL, TrainResult, dtype_policy, fit, float32_copy,
-    load_mnist_for_training, loss_and_accuracy, resolve_precision,
-)
+from .loop import STEPS_PER_CALL, TrainResult, fit, load_mnist_for_training  # noqa: E402
+from .precision import PRECISIONS, dtype_policy, hand_back, resolve_precision  # noqa: E402
 
 __all__ = ["RECIPES", "VARIANTS", "PRECISIONS", "LABEL_SMOOTHING", "FAST_LIMIT", "train_lenet5",
            "check_out"]
@@ -89,7 +87,7 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
     precision : {"auto", "float32", "mixed_bfloat16"}, optional
         Arithmetic of the training steps; ``"auto"`` (the modern recipe) is
         bfloat16 where the CPU has it in hardware
-        (:func:`cnnlab.train.loop.bfloat16_supported`), float32 elsewhere.
+        (:func:`cnnlab.train.precision.bfloat16_supported`), float32 elsewhere.
         The returned model computes in float32 whichever was used.
     limit : None, int or (int, int)
         Train and test on fewer images, as :func:`cnnlab.data.load_mnist` takes it.
@@ -148,13 +146,9 @@ def train_lenet5(variant="modern", epochs=None, *, batch_size=None, peak_lr=None
                  batch_shift=max_shift, seed=seed,
                  steps_per_call=STEPS_PER_CALL["lenet5"], eval_batch_size=2000, verbose=verbose)
     if policy != "float32":   # hand on a float32 model; score the last epoch as it computes
-        model = float32_copy(model, lambda: build_lenet5(variant, seed=seed))
-        last = result.history[-1]
-        test_loss, test_accuracy = loss_and_accuracy(model, x_test, y_test, 2000)
-        result = TrainResult(model, [*result.history[:-1],
-                                     last._replace(test_loss=test_loss, test_accuracy=test_accuracy)])
-        if verbose:
-            print(f"handed on in float32: test accuracy {100 * test_accuracy:.2f} %", flush=True)
+        result = hand_back(result, build_lenet5(variant, seed=seed), x_test, y_test,
+                           eval_batch_size=2000, verbose=verbose)
+        model = result.model
     if out is not None:  # architecture and weights only: no optimizer state to restore
         out.parent.mkdir(parents=True, exist_ok=True)
         model.save(out)

@@ -15,9 +15,7 @@ training code takes are offered here too.
 
 from __future__ import annotations
 
-import contextlib
 import time
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -27,9 +25,8 @@ from .._validate import (
 )
 from ..session import import_keras
 
-__all__ = ["EpochLog", "TrainResult", "STEPS_PER_CALL", "WARMUP_FRACTION", "PRECISIONS", "fit",
-           "evaluate", "bfloat16_supported", "resolve_precision", "dtype_policy", "float32_copy",
-           "load_mnist_for_training",
+__all__ = ["EpochLog", "TrainResult", "STEPS_PER_CALL", "WARMUP_FRACTION", "fit",
+           "evaluate", "load_mnist_for_training",
            "loss_and_accuracy", "predict_classes", "schedule", "batch_plan", "make_train_chunk",
            "windows",
            "run_epoch", "as_pixels", "check_epochs", "check_labels"]
@@ -38,8 +35,6 @@ WARMUP_FRACTION = 0.1      # share of all steps spent warming the learning rate 
 #: Training steps inside one compiled graph call (also the progress bar's step), by
 #: network: LeNet-5's steps are short, so more of them share one call.
 STEPS_PER_CALL = {"lenet5": 48, "resnet": 32}
-#: Arithmetic a trainer may compute in: "auto" picks bfloat16 where the CPU has it in hardware.
-PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 
 
 class EpochLog(NamedTuple):
@@ -137,67 +132,6 @@ def predict_classes(model, x, batch_size=2000) -> np.ndarray:
     shape, _ = check_classifier(model)
     x = model_images(model, x, "x", input_shape=shape)
     return _probabilities(model, x, check_int(batch_size, "batch_size", minimum=1)).argmax(axis=1)
-
-
-# ----------------------------------------------------------------- precision
-
-def bfloat16_supported(cpuinfo="/proc/cpuinfo") -> bool:
-    """Whether this CPU multiplies bfloat16 numbers in hardware (AVX512-BF16 or AMX-BF16).
-
-    Read from the CPU flags in ``cpuinfo`` (Linux); False where that file
-    cannot be read (another system) or lists neither flag. Without hardware
-    support bfloat16 is emulated and slower than float32.
-    """
-    try:
-        text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    flags = set()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            flags.update(line.partition(":")[2].split())
-    return bool(flags & {"avx512_bf16", "amx_bf16"})
-
-
-def resolve_precision(precision) -> str:
-    """``"float32"`` or ``"mixed_bfloat16"`` for a trainer's ``precision`` argument.
-
-    ``"auto"`` is ``"mixed_bfloat16"`` where :func:`bfloat16_supported`,
-    ``"float32"`` elsewhere; the other two are taken as given.
-    """
-    from .._validate import check_choice
-
-    precision = check_choice(precision, "precision", PRECISIONS)
-    if precision == "auto":
-        return "mixed_bfloat16" if bfloat16_supported() else "float32"
-    return precision
-
-
-@contextlib.contextmanager
-def dtype_policy(name: str):
-    """Build models inside this block with Keras's dtype policy ``name``; the old one comes back after.
-
-    Under ``"mixed_bfloat16"`` layers keep float32 weights but compute in
-    bfloat16 (8 bits of mantissa instead of 23): about half the memory traffic.
-    """
-    keras = import_keras()
-    before = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(before)
-
-
-def float32_copy(model, build):
-    """``model``'s weights in a float32 model made by ``build()`` (the same architecture).
-
-    A model trained in mixed precision is handed on in float32, so it
-    computes the same way on every CPU; its weights were float32 all along.
-    """
-    twin = build()
-    twin.set_weights(model.get_weights())
-    return twin
 
 
 # ----------------------------------------------------------------- the loop

@@ -2,14 +2,16 @@
 
 :func:`train` fits a classifier (AdamW, linear warm-up then cosine decay,
 random flips and optional shifts; many steps per compiled graph call: the
-loop of :func:`cnnlab.train.loop.fit`) and records the curves;
+loop of :func:`cnnlab.train.loop.fit`; batch norm fused and bfloat16
+arithmetic where the CPU has it, on a :func:`~cnnlab.train.precision.training_twin`
+whose weights go back into the float32 model) and records the curves;
 :func:`train_resnet` builds :func:`cnnlab.resnet.build_resnet` and trains it
 on Fashion-MNIST; :func:`degradation_experiment` trains plain and residual
 networks of several depths with the same budget. Lesson 11 calls them as
 ``resnet.train_resnet`` and ``resnet.degradation_experiment``. From a
 terminal, in the course folder::
 
-    python -m cnnlab.train resnet --name 14 --depth 14 --epochs 6 --shift 0 --label-smoothing 0.1
+    python -m cnnlab.train resnet --name 14 --depth 14 --epochs 8 --shift 0 --label-smoothing 0.1
     python -m cnnlab.train degradation --depths 20,56 --widths 8,16,32 --epochs 6 --seeds 0,1
 
 The first made ``data/weights/resnet_14.keras`` and its record
@@ -17,7 +19,7 @@ The first made ``data/weights/resnet_14.keras`` and its record
 recipe with ``--plain`` trains the plain twin of ResNet-14 (no shortcuts) and
 writes its record ``data/weights/plain_14.json``::
 
-    python -m cnnlab.train resnet --plain --name 14 --depth 14 --epochs 6 --shift 0 --label-smoothing 0.1
+    python -m cnnlab.train resnet --plain --name 14 --depth 14 --epochs 8 --shift 0 --label-smoothing 0.1
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ..models.resnet import (
 from ..session import import_keras
 from .augment import MAX_SHIFT, augment_images
 from .loop import STEPS_PER_CALL, TrainResult, fit
+from .precision import hand_back, resolve_precision, training_twin
 
 keras = import_keras()
 
@@ -40,9 +43,13 @@ __all__ = ["MAX_SHIFT", "augment_images", "train", "train_resnet", "degradation_
            "check_train_resnet", "check_degradation"]
 
 def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, peak_lr=3e-3,
-          weight_decay=5e-4, label_smoothing=0.0, augment=True, max_shift=0, seed=0,
-          verbose=1) -> TrainResult:
+          weight_decay=5e-4, label_smoothing=0.0, augment=True, max_shift=0, precision="auto",
+          seed=0, verbose=1) -> TrainResult:
     """Train a classifier with AdamW, warm-up + cosine learning rate, optional augmentation (lesson 11).
+
+    The steps run on a :func:`~cnnlab.train.precision.training_twin` of
+    ``model`` (batch norm in one fused kernel; bfloat16 arithmetic where
+    ``precision`` asks for it), whose weights go back into ``model`` at the end.
 
     Parameters
     ----------
@@ -70,6 +77,11 @@ def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, pe
     max_shift : int
         Largest random shift in pixels; 0 (the default) flips only, which
         fitted Fashion-MNIST faster in a 6-epoch budget than shifts of 2.
+    precision : {"auto", "float32", "mixed_bfloat16"}
+        Arithmetic of the training steps: ``"auto"`` is bfloat16 where the CPU
+        multiplies it in hardware (:func:`~cnnlab.train.precision.bfloat16_supported`),
+        float32 elsewhere. The epochs' test scores are the twin's, except the
+        last, scored again on ``model`` in float32.
     seed : int
         Seeds the shuffling and the augmentation.
     verbose : {0, 1, 2}
@@ -89,6 +101,7 @@ def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, pe
     epochs, batch_size, peak_lr, weight_decay, label_smoothing, augment, max_shift, seed, \
         verbose = _check_recipe(epochs, batch_size, peak_lr, weight_decay, label_smoothing,
                                 augment, max_shift, seed, verbose)
+    policy = resolve_precision(precision)
     if len(x_train) < batch_size:
         raise ValueError(f"`batch_size` {batch_size} is larger than the {len(x_train)} "
                          "training images")
@@ -99,11 +112,14 @@ def train(model, x_train, y_train, x_test, y_test, *, epochs, batch_size=128, pe
     def augmented(images, rng):
         return augment_images(images, rng, max_shift=max_shift)
 
-    return fit(model, x_train, y_train, x_test, y_test, epochs=epochs, batch_size=batch_size,
-               peak_lr=peak_lr, weight_decay=weight_decay, label_smoothing=label_smoothing,
-               augment=augmented if augment else None, seed=seed,
-               steps_per_call=STEPS_PER_CALL["resnet"], eval_batch_size=1000, verbose=verbose,
-               label=model.name)
+    twin = training_twin(model, policy)
+    result = fit(twin, x_train, y_train, x_test, y_test, epochs=epochs, batch_size=batch_size,
+                 peak_lr=peak_lr, weight_decay=weight_decay, label_smoothing=label_smoothing,
+                 augment=augmented if augment else None, seed=seed,
+                 steps_per_call=STEPS_PER_CALL["resnet"], eval_batch_size=1000, verbose=verbose,
+                 label=model.name)
+    return hand_back(result, model, x_test, y_test, eval_batch_size=1000,
+                     verbose=verbose and policy != "float32")
 
 
 def _check_recipe(epochs, batch_size, peak_lr, weight_decay, label_smoothing, augment,
@@ -131,9 +147,10 @@ def _load_fashion(limit):
     return (prepare_images(x_train), y_train), (prepare_images(x_test), y_test)
 
 
-def train_resnet(depth=14, *, widths=(16, 32, 64), epochs=6, limit=None, batch_size=128,
+def train_resnet(depth=14, *, widths=(16, 32, 64), epochs=8, limit=None, batch_size=128,
                  peak_lr=3e-3, weight_decay=5e-4, label_smoothing=0.0, augment=True,
-                 max_shift=0, seed=0, verbose=1, name=None, plain=False) -> TrainResult:
+                 max_shift=0, precision="auto", seed=0, verbose=1, name=None,
+                 plain=False) -> TrainResult:
     """Build :func:`cnnlab.resnet.build_resnet` and train it on Fashion-MNIST (lesson 11).
 
     ``limit`` takes fewer images, as :func:`cnnlab.data.load_fashion_mnist`
@@ -144,20 +161,23 @@ def train_resnet(depth=14, *, widths=(16, 32, 64), epochs=6, limit=None, batch_s
     the network built.
     """
     check_train_resnet(depth, widths, epochs, limit, batch_size, peak_lr, weight_decay,
-                       label_smoothing, augment, max_shift, seed, verbose, name, plain)
+                       label_smoothing, augment, max_shift, seed, verbose, name, plain, precision)
     (x_train, y_train), (x_test, y_test) = _load_fashion(limit)
     keras.utils.set_random_seed(seed)
     builder = build_plain if plain else build_resnet
     model = builder(depth, widths=widths, seed=seed, name=name)
     return train(model, x_train, y_train, x_test, y_test, epochs=epochs, batch_size=batch_size,
                  peak_lr=peak_lr, weight_decay=weight_decay, label_smoothing=label_smoothing,
-                 augment=augment, max_shift=max_shift, seed=seed, verbose=verbose)
+                 augment=augment, max_shift=max_shift, precision=precision, seed=seed,
+                 verbose=verbose)
 
 
 def check_train_resnet(depth, widths, epochs, limit, batch_size, peak_lr, weight_decay,
-                       label_smoothing, augment, max_shift, seed, verbose, name, plain=False):
+                       label_smoothing, augment, max_shift, seed, verbose, name, plain=False,
+                       precision="auto"):
     """Every argument of :func:`train_resnet`, checked before anything is loaded or built."""
     check_flag(plain, "plain")
+    resolve_precision(precision)
     widths = check_widths(widths)
     n = check_depth(depth, widths)
     check_name(name)
@@ -241,8 +261,8 @@ def degradation_experiment(depths=(20, 56), *, widths=(8, 16, 32), epochs=4,
                 keras.utils.set_random_seed(seed)
                 model = builder(depth, widths=widths, batch_norm=batch_norm, seed=seed)
                 result = train(model, x_train, y_train, x_test, y_test, epochs=epochs,
-                               peak_lr=peak_lr, weight_decay=0.0, augment=False, seed=seed,
-                               verbose=verbose)
+                               peak_lr=peak_lr, weight_decay=0.0, augment=False,
+                               precision="float32", seed=seed, verbose=verbose)
                 run = {field: [round(float(getattr(e, field)), 5) for e in result.history]
                        for field in ("loss", "accuracy", "test_loss", "test_accuracy", "seconds")}
                 run["params"] = int(model.count_params())
