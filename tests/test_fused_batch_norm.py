@@ -108,6 +108,30 @@ def test_training_twin_is_the_same_network(builder, precision):
                                np.asarray(model(x, training=True)), atol=atol)
 
 
+def test_a_subclassed_model_trains_as_it_is():
+    class Tiny(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = keras.layers.Conv2D(4, 3)
+            self.norm = keras.layers.BatchNormalization()
+            self.pool = keras.layers.GlobalAveragePooling2D()
+            self.out = keras.layers.Dense(10, activation="softmax")
+
+        def call(self, x, training=False):
+            return self.out(self.pool(self.norm(self.conv(x), training=training)))
+
+    model = Tiny()
+    model(np.zeros((1, 28, 28, 1), np.float32))
+    assert training_twin(model, "mixed_bfloat16") is model
+    sequential = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3),
+                                   keras.layers.BatchNormalization(),
+                                   keras.layers.GlobalAveragePooling2D(),
+                                   keras.layers.Dense(10, activation="softmax")])
+    twin = training_twin(sequential, "mixed_bfloat16")
+    assert [type(layer).__name__ for layer in twin.layers] == [
+        "Conv2D", "FusedBatchNormalization", "GlobalAveragePooling2D", "Dense"]
+
+
 def test_training_twin_rejects_an_unknown_precision():
     with pytest.raises(ValueError, match="precision"):
         training_twin(build_resnet(8, widths=(4, 8, 16)), "float16")

@@ -90,7 +90,9 @@ def training_twin(model, precision="float32"):
     Parameters
     ----------
     model : keras.Model
-        A functional model (:func:`cnnlab.resnet.build_resnet`, ...).
+        A functional or Sequential model (:func:`cnnlab.resnet.build_resnet`,
+        ...). A subclassed model has no layer graph to clone: it is returned
+        as it is and trains in its own layers and precision.
     precision : {"float32", "mixed_bfloat16"}
         Compute dtype of every layer but the last, which stays float32 so the
         class probabilities (and the loss) keep float32's resolution.
@@ -115,7 +117,10 @@ def training_twin(model, precision="float32"):
                 else type(layer))
         return kind.from_config(config)
 
-    twin = keras.models.clone_model(model, clone_function=clone)
+    try:
+        twin = keras.models.clone_model(model, clone_function=clone)
+    except ValueError:                  # subclassed: Keras clones only layer graphs
+        return model
     twin.set_weights(model.get_weights())
     return twin
 
